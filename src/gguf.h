@@ -1,0 +1,67 @@
+/* gguf.h - parse and validate a GGUF file (versions 2 and 3).
+ *
+ * The parser reads the whole header (metadata and tensor infos) and checks
+ * every count, length, offset and size against the real size of the file with
+ * overflow-safe arithmetic before it trusts it. What survives is copied into a
+ * `struct gguf_model` that owns its memory; no pointer into the input is kept,
+ * so the header mapping can go away after gguf_open() returns.
+ *
+ * Tensor data is never read through a mapping: the serving code preads it
+ * from `fd`, so a model file truncated under the mount yields a short read
+ * (EIO) instead of SIGBUS. See docs/design.md.
+ *
+ * Errors: functions return 0 on success and -1 on failure, with a message in
+ * the caller's buffer that names the rule broken and where, e.g.
+ *   "tensor 3 'blk.0.attn_q.weight': offset 100 is not a multiple of the
+ *    alignment 32 (tensor info at byte 1234)".
+ * The caller prefixes "gguffs: MODEL: ".
+ */
+#ifndef GGUFFS_GGUF_H
+#define GGUFFS_GGUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define GGUF_MAX_DIMS 4
+#define GGUF_MAX_NAME 64 /* ggml's GGML_MAX_NAME: a name must be shorter */
+#define GGUF_DEFAULT_ALIGNMENT 32
+
+struct gguf_tensor {
+    char *name;       /* the name as stored; NUL-terminated, no NUL inside */
+    size_t name_len;  /* strlen(name), < GGUF_MAX_NAME */
+    uint32_t type;    /* ggml type id; may be unknown to ggml_type_find() */
+    uint32_t n_dims;  /* 1..4 */
+    uint64_t ne[GGUF_MAX_DIMS]; /* ne[0] contiguous; dims past n_dims are 1 */
+    uint64_t n_elements;
+    uint64_t offset;  /* absolute offset of the first data byte in the file */
+    uint64_t nbytes;  /* bytes of data; 0 when the type is unknown */
+};
+
+struct gguf_model {
+    char *path;          /* as given to gguf_open() */
+    int fd;              /* open read-only for the life of the model; -1 after parse */
+    struct stat st;      /* fstat at open: size and times served by the mount */
+    uint32_t version;    /* 2 or 3 */
+    uint64_t n_kv;
+    uint32_t alignment;  /* general.alignment or 32 */
+    uint64_t data_offset;/* absolute start of the data section */
+    uint64_t n_tensors;
+    struct gguf_tensor *tensors;
+    char *architecture;  /* general.architecture, or NULL */
+    char *model_name;    /* general.name, or NULL */
+};
+
+/* Open `path`, map its header read-only and parse it. On success *out owns
+ * the fd and all memory. On failure nothing is left open. */
+int gguf_open(const char *path, struct gguf_model **out, char *err, size_t errlen);
+
+/* Parse a GGUF image held in memory (`size` bytes). Used by gguf_open(), the
+ * unit tests and the fuzzer. The result has fd == -1 and a zeroed st except
+ * st_size == size. */
+int gguf_parse(const void *buf, size_t size, struct gguf_model **out, char *err, size_t errlen);
+
+/* Free everything, closing the fd if open. NULL is a no-op. */
+void gguf_close(struct gguf_model *m);
+
+#endif
