@@ -1,1 +1,67 @@
-/* placeholder: being written */
+/* ggml_types.c - the ggml tensor type table (see ggml_types.h).
+ *
+ * Block geometry as in ggml's type traits (ggml.c, type_traits[]): for block
+ * types, block_bytes is sizeof(block_xxx) in ggml-common.h. Ids that ggml has
+ * retired (Q4_2, Q4_3, Q4_0_4_4, ...) are absent on purpose: a tensor of such
+ * a type is listed but cannot be served.
+ */
+#include "ggml_types.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+static const struct ggml_type_info type_table[] = {
+    {GT_F32, "f32", 1, 4},
+    {GT_F16, "f16", 1, 2},
+    {GT_Q4_0, "q4_0", 32, 18},
+    {GT_Q4_1, "q4_1", 32, 20},
+    {GT_Q5_0, "q5_0", 32, 22},
+    {GT_Q5_1, "q5_1", 32, 24},
+    {GT_Q8_0, "q8_0", 32, 34},
+    {GT_Q8_1, "q8_1", 32, 36},
+    {GT_Q2_K, "q2_K", 256, 84},
+    {GT_Q3_K, "q3_K", 256, 110},
+    {GT_Q4_K, "q4_K", 256, 144},
+    {GT_Q5_K, "q5_K", 256, 176},
+    {GT_Q6_K, "q6_K", 256, 210},
+    {GT_Q8_K, "q8_K", 256, 292},
+    {GT_IQ2_XXS, "iq2_xxs", 256, 66},
+    {GT_IQ2_XS, "iq2_xs", 256, 74},
+    {GT_IQ3_XXS, "iq3_xxs", 256, 98},
+    {GT_IQ1_S, "iq1_s", 256, 50},
+    {GT_IQ4_NL, "iq4_nl", 32, 18},
+    {GT_IQ3_S, "iq3_s", 256, 110},
+    {GT_IQ2_S, "iq2_s", 256, 82},
+    {GT_IQ4_XS, "iq4_xs", 256, 136},
+    {GT_I8, "i8", 1, 1},
+    {GT_I16, "i16", 1, 2},
+    {GT_I32, "i32", 1, 4},
+    {GT_I64, "i64", 1, 8},
+    {GT_F64, "f64", 1, 8},
+    {GT_IQ1_M, "iq1_m", 256, 56},
+    {GT_BF16, "bf16", 1, 2},
+    {GT_TQ1_0, "tq1_0", 256, 54},
+    {GT_TQ2_0, "tq2_0", 256, 66},
+    {GT_MXFP4, "mxfp4", 32, 17},
+};
+
+const struct ggml_type_info *ggml_type_find(uint32_t id)
+{
+    /* Ids are sparse and few; a linear scan of 32 entries is cheaper to trust
+     * than an index table that must be kept in step. */
+    for (size_t i = 0; i < sizeof(type_table) / sizeof(type_table[0]); i++) {
+        if (type_table[i].id == id)
+            return &type_table[i];
+    }
+    return NULL;
+}
+
+const char *ggml_type_name(uint32_t id, char buf[16])
+{
+    const struct ggml_type_info *t = ggml_type_find(id);
+
+    if (t)
+        return t->name;
+    snprintf(buf, 16, "type%u", id);
+    return buf;
+}
