@@ -1,0 +1,62 @@
+/* dequant_internal.h - the seam between the scalar decoders (dequant.c) and
+ * the vector ones (dequant_simd.c), and the test hook that reaches each
+ * vector level directly.
+ *
+ * Not part of the public API: only dequant.c, dequant_simd.c, the unit tests
+ * and the benchmarks include it.
+ */
+#ifndef GGUFFS_DEQUANT_INTERNAL_H
+#define GGUFFS_DEQUANT_INTERNAL_H
+
+#include <stdint.h>
+
+/* Vector levels, in increasing order: a level implies every lower one. */
+enum dequant_level {
+    DQ_SCALAR = 0,
+    DQ_SSE41 = 1,
+    DQ_AVX2 = 2,
+    DQ_AVX512 = 3,
+    DQ_LEVELS = 4,
+};
+
+/* Decodes `nblocks` whole blocks starting at `src` (no alignment) into dst. */
+typedef void (*dequant_fn)(const uint8_t *src, uint64_t nblocks, float *dst);
+
+/* The vector decoder for `type` at exactly `level`, or NULL if there is none
+ * (the caller then falls back to a lower level). Never NULL-safe for
+ * DQ_SCALAR: ask dequant.c for that. */
+dequant_fn dequant_simd_fn(uint32_t type, enum dequant_level level);
+
+/* The highest level this CPU runs, from its feature flags. */
+enum dequant_level dequant_cpu_level(void);
+
+/* Level names as GGUFFS_SIMD spells them ("scalar", "sse4.1", ...). */
+const char *dequant_level_name(enum dequant_level level);
+
+/* Test hook: decode through `level` exactly, falling back to lower levels only
+ * where `level` has no decoder for `type`. Returns -1 if the type has no
+ * decoder or the CPU lacks the level. */
+int dequant_blocks_at(uint32_t type, enum dequant_level level, const void *src, uint64_t nblocks,
+                      float *dst);
+
+/* ggml's fp16 -> fp32, bit for bit (subnormals, Inf, NaN payloads). */
+static inline float dequant_fp16(uint16_t h)
+{
+    /* ggml's portable conversion: exact for every input, and the same bits as
+     * F16C's vcvtph2ps (signalling NaNs come out quiet in both). */
+    const uint32_t w = (uint32_t)h << 16;
+    const uint32_t sign = w & UINT32_C(0x80000000);
+    const uint32_t two_w = w + w;
+    union {
+        uint32_t u;
+        float f;
+    } norm, denorm, out;
+    norm.u = (two_w >> 4) + (UINT32_C(0xE0) << 23);
+    norm.f *= 0x1.0p-112f;
+    denorm.u = (two_w >> 17) | (UINT32_C(126) << 23);
+    denorm.f -= 0.5f;
+    out.u = sign | (two_w < (UINT32_C(1) << 27) ? denorm.u : norm.u);
+    return out.f;
+}
+
+#endif
