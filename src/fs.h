@@ -1,0 +1,53 @@
+/* fs.h - the FUSE low-level operations of a gguffs mount.
+ *
+ * Inodes: 1 is the root directory, 2 the control file `.control`, 3 + i the
+ * file of tensor i, named by names_encode() of the tensor's name. Everything
+ * is read-only: every operation that would change something answers EROFS.
+ * Tensor files keep the kernel's page cache (they never change while
+ * mounted) and stay mmap-able; the control file is direct_io and rendered
+ * afresh at each open.
+ *
+ * The struct fs is the session's userdata: pass it to fuse_session_new()
+ * with fs_ops. It must outlive the session.
+ */
+#ifndef GGUFFS_FS_H
+#define GGUFFS_FS_H
+
+#include <stddef.h>
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 312
+#endif
+#include <fuse_lowlevel.h>
+
+struct gguf_model;
+struct serve;
+struct control;
+
+struct fs_options {
+    unsigned max_read; /* -o max_read=N given to the session, or 0 */
+    /* libfuse's connection options (-o max_readahead=, -o splice_read, ...)
+     * from fuse_parse_conn_info_opts(), applied last; may be NULL. */
+    struct fuse_conn_info_opts *conn_opts;
+    /* Called once from init(), when the kernel has sent INIT: the mount is
+     * about to be usable. May be NULL. */
+    void (*ready)(void *arg);
+    void *ready_arg;
+};
+
+struct fs;
+
+/* Build the name table. NULL with a message in err when out of memory or a
+ * tensor name cannot be mapped to a file name. */
+struct fs *fs_new(const struct gguf_model *m, struct serve *s, struct control *c,
+                  const struct fs_options *opt, char *err, size_t errlen);
+void fs_free(struct fs *fs);
+
+/* The operations table. */
+extern const struct fuse_lowlevel_ops fs_ops;
+
+/* The preamble of the control file: model facts and serve_describe().
+ * malloc'd, or NULL when out of memory. */
+char *fs_describe(struct fs *fs);
+
+#endif
