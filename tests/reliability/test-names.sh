@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Hostile tensor names: path separators, "..", leading dots, '%', control
+# bytes, a name that mimics .control. Each must be listed under its
+# documented encoded name ('%', '/', bytes < 0x20, 0x7f and a leading '.'
+# written %XX, upper-case hex), read back correctly, carry its raw name in
+# user.gguf.name, and nothing may appear outside the mount.
+. "$SRCDIR/tests/reliability/common.sh"
+
+model=$WORK/model.gguf
+mnt=$WORK/box/mnt # box holds nothing but the mount point
+"$PYTHON" - "$SRCDIR/tests/tools" "$model" <<'PY' || fail "cannot write the model with hostile names"
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1] + "/../reliability")
+from gguf_writer import GGUFWriter, random_tensor_bytes, GT
+from hostile_names import NAMES
+rng = np.random.default_rng(19)
+w = GGUFWriter()
+for i, name in enumerate(NAMES):
+    t = (GT.F32, GT.Q4_0, GT.F16)[i % 3]
+    w.add_tensor(name, t, [64], random_tensor_bytes(t, 64, rng))
+w.write(sys.argv[2])
+PY
+gguffs_mount "$model" "$mnt"
+ls -A "$WORK/box" >"$WORK/outside.before"
+
+timeout 60 "$PYTHON" - "$mnt" "$WORK/box" <<'PY' || fail "hostile names are not listed as documented"
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests", "reliability"))
+from hostile_names import NAMES, encode
+
+mnt, work = sys.argv[1], sys.argv[2]
+bad = 0
+def check(ok, msg):
+    global bad
+    if not ok:
+        print("FAIL", msg)
+        bad += 1
+
+want = {encode(n): n for n in NAMES}
+listed = set(os.listdir(mnt))
+check(listed == set(want) | {".control"},
+      "listing %r, expected %r" % (sorted(listed), sorted(set(want) | {".control"})))
+for e in listed:
+    check("/" not in e and e not in (".", ".."), "entry %r" % e)
+    check(not e.startswith(".") or e == ".control", "hidden entry %r" % e)
+    check(all(0x20 <= ord(c) != 0x7f for c in e), "control character in %r" % e)
+    p = os.path.join(mnt, e)
+    check(os.path.realpath(p) == os.path.join(os.path.realpath(mnt), e), "%r resolves outside" % e)
+for enc, raw in want.items():
+    p = os.path.join(mnt, enc)
+    st = os.stat(p)
+    check(st.st_size == 64 * 4, "%r has size %d" % (enc, st.st_size))
+    try:
+        x = os.getxattr(p, "user.gguf.name")
+        check(x == raw.encode(), "%r: user.gguf.name is %r, expected %r" % (enc, x, raw))
+    except OSError as err:
+        check(False, "%r: getxattr user.gguf.name: %s" % (enc, err))
+# The raw names mean nothing to the mount: no directory 'a', no '../x'.
+for raw in NAMES:
+    if "/" in raw and not raw.startswith("../"):
+        check(not os.path.exists(os.path.join(mnt, raw)), "raw path %r exists" % raw)
+check(not os.path.exists(os.path.join(work, "x")), "../x escaped the mount")
+# `find` sees one level of regular files.
+for root, dirs, files in os.walk(mnt):
+    check(root == mnt and not dirs, "directory under the mount: %s %s" % (root, dirs))
+print("names: %d hostile names listed and checked, %d failures" % (len(NAMES), bad))
+sys.exit(1 if bad else 0)
+PY
+timeout 60 "$STRESS" verify "$model" "$mnt" >"$WORK/verify" ||
+    fail "tensors with hostile names do not read back: $(grep -v '^ok' "$WORK/verify")"
+ls -A "$WORK/box" | diff "$WORK/outside.before" - ||
+    fail "entries appeared next to the mount point"
+n=$(cd "$SRCDIR/tests/reliability" && "$PYTHON" -c 'import hostile_names; print(len(hostile_names.NAMES))')
+[ -z "$(find "$mnt" -mindepth 1 ! -type f)" ] || fail "find lists other than regular files"
+[ "$(find "$mnt" -mindepth 1 -type f -printf x | wc -c)" -eq $((n + 1)) ] ||
+    fail "find does not list exactly $n tensor files and .control"
+gguffs_umount "$mnt"
+echo "names: passed"
