@@ -401,6 +401,30 @@ def random_tensor_bytes(type_id, n_elements, rng=None):
     return blocks.tobytes()
 
 
+def weight_like_bytes(type_id, n_elements, rng=None, center=0.0):
+    """Data that looks like trained weights rather than test cases: plain
+    types hold center + N(0, 0.02); quantized blocks hold random quant bits
+    with small finite scales. For demos; tests use random_tensor_bytes."""
+    rng = _rng(rng)
+    _, belems, bbytes = TYPE_INFO[type_id]
+    vals = (center + 0.02 * rng.standard_normal(n_elements)).astype(np.float32)
+    if type_id == GT.F32:
+        return vals.astype("<f4").tobytes()
+    if type_id == GT.F16:
+        return vals.astype("<f2").tobytes()
+    if type_id == GT.BF16:
+        return (vals.view(np.uint32) >> 16).astype("<u2").tobytes()
+    nblocks = n_elements // belems
+    blocks = rng.integers(0, 256, (nblocks, bbytes), dtype=np.uint16).astype(np.uint8)
+    for off in FP16_FIELDS.get(type_id, []):
+        d = (rng.uniform(0.5, 1.5, nblocks) * 0.004).astype("<f2")
+        blocks[:, off:off + 2] = d.view(np.uint8).reshape(nblocks, 2)
+    for off in FP32_FIELDS.get(type_id, []):
+        d = (rng.uniform(0.5, 1.5, nblocks) * 0.004).astype("<f4")
+        blocks[:, off:off + 4] = d.view(np.uint8).reshape(nblocks, 4)
+    return blocks.tobytes()
+
+
 # ---------------------------------------------------------------- models
 
 def sample_writer():
@@ -436,7 +460,8 @@ def sample_writer():
     ]
     for name, tid, ne in tensors:
         n = int(np.prod(ne))
-        w.add_tensor(name, tid, ne, random_tensor_bytes(tid, n, rng))
+        center = 1.0 if name.endswith("norm.weight") else 0.0
+        w.add_tensor(name, tid, ne, weight_like_bytes(tid, n, rng, center))
     return w
 
 
