@@ -22,18 +22,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 static inline float rdf32(const uint8_t *p)
 {
     float v;

@@ -9,6 +9,7 @@
 #define GGUFFS_DEQUANT_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* Vector levels, in increasing order: a level implies every lower one. */
 enum dequant_level {
@@ -38,6 +39,19 @@ const char *dequant_level_name(enum dequant_level level);
  * decoder or the CPU lacks the level. */
 int dequant_blocks_at(uint32_t type, enum dequant_level level, const void *src, uint64_t nblocks,
                       float *dst);
+
+/* Little-endian loads from unaligned block bytes. */
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
 /* ggml's fp16 -> fp32, bit for bit (subnormals, Inf, NaN payloads). */
 static inline float dequant_fp16(uint16_t h)

@@ -29,18 +29,6 @@
 #define TGT_AVX2 __attribute__((target("avx2,f16c")))
 #define TGT_AVX512 __attribute__((target("avx512f,avx2,f16c")))
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* ggml's IQ4_NL codebook, as a pshufb table. */
 static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                          1,    13,   25,  38,  53,  69,  89,  113};
