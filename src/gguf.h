@@ -28,28 +28,28 @@
 #define GGUF_DEFAULT_ALIGNMENT 32
 
 struct gguf_tensor {
-    char *name;       /* the name as stored; NUL-terminated, no NUL inside */
-    size_t name_len;  /* strlen(name), < GGUF_MAX_NAME */
-    uint32_t type;    /* ggml type id; may be unknown to ggml_type_find() */
-    uint32_t n_dims;  /* 1..4 */
+    char *name;                 /* the name as stored; NUL-terminated, no NUL inside */
+    size_t name_len;            /* strlen(name), < GGUF_MAX_NAME */
+    uint32_t type;              /* ggml type id; may be unknown to ggml_type_find() */
+    uint32_t n_dims;            /* 1..4 */
     uint64_t ne[GGUF_MAX_DIMS]; /* ne[0] contiguous; dims past n_dims are 1 */
     uint64_t n_elements;
-    uint64_t offset;  /* absolute offset of the first data byte in the file */
-    uint64_t nbytes;  /* bytes of data; 0 when the type is unknown */
+    uint64_t offset; /* absolute offset of the first data byte in the file */
+    uint64_t nbytes; /* bytes of data; 0 when the type is unknown */
 };
 
 struct gguf_model {
-    char *path;          /* as given to gguf_open() */
-    int fd;              /* open read-only for the life of the model; -1 after parse */
-    struct stat st;      /* fstat at open: size and times served by the mount */
-    uint32_t version;    /* 2 or 3 */
+    char *path;       /* as given to gguf_open() */
+    int fd;           /* open read-only for the life of the model; -1 after parse */
+    struct stat st;   /* fstat at open: size and times served by the mount */
+    uint32_t version; /* 2 or 3 */
     uint64_t n_kv;
-    uint32_t alignment;  /* general.alignment or 32 */
-    uint64_t data_offset;/* absolute start of the data section */
+    uint32_t alignment;   /* general.alignment or 32 */
+    uint64_t data_offset; /* absolute start of the data section */
     uint64_t n_tensors;
     struct gguf_tensor *tensors;
-    char *architecture;  /* general.architecture, or NULL */
-    char *model_name;    /* general.name, or NULL */
+    char *architecture; /* general.architecture, or NULL */
+    char *model_name;   /* general.name, or NULL */
 };
 
 /* Open `path`, map its header read-only and parse it. On success *out owns
