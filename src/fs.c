@@ -52,8 +52,12 @@ struct fs {
     struct snapshot *snaps;
 };
 
+/* The control file as rendered at one open. Counted: the open file holds
+ * one reference and each read in flight another, so a release served by
+ * another thread cannot free the text while a reply is still writing it. */
 struct snapshot {
     struct snapshot *prev, *next;
+    unsigned refs; /* under fs->snap_lock */
     char *text;
     size_t len;
 };
@@ -91,18 +95,32 @@ static void buf_free(void *p)
     free(b);
 }
 
-static void snapshot_free(struct fs *fs, struct snapshot *sn)
+/* Unlink and free; the caller holds fs->snap_lock. */
+static void snapshot_unlink(struct fs *fs, struct snapshot *sn)
 {
-    pthread_mutex_lock(&fs->snap_lock);
     if (sn->prev)
         sn->prev->next = sn->next;
     else
         fs->snaps = sn->next;
     if (sn->next)
         sn->next->prev = sn->prev;
-    pthread_mutex_unlock(&fs->snap_lock);
     free(sn->text);
     free(sn);
+}
+
+static void snapshot_get(struct fs *fs, struct snapshot *sn)
+{
+    pthread_mutex_lock(&fs->snap_lock);
+    sn->refs++;
+    pthread_mutex_unlock(&fs->snap_lock);
+}
+
+static void snapshot_put(struct fs *fs, struct snapshot *sn)
+{
+    pthread_mutex_lock(&fs->snap_lock);
+    if (--sn->refs == 0)
+        snapshot_unlink(fs, sn);
+    pthread_mutex_unlock(&fs->snap_lock);
 }
 
 /* A fresh rendering of the control file, linked into fs->snaps. */
@@ -117,6 +135,7 @@ static struct snapshot *snapshot_new(struct fs *fs)
         free(sn);
         return NULL;
     }
+    sn->refs = 1;
     pthread_mutex_lock(&fs->snap_lock);
     sn->next = fs->snaps;
     if (fs->snaps)
@@ -196,7 +215,7 @@ void fs_free(struct fs *fs)
     free(fs->fname);
     free(fs->slot);
     while (fs->snaps != NULL)
-        snapshot_free(fs, fs->snaps);
+        snapshot_unlink(fs, fs->snaps); /* files still open at the end */
     pthread_mutex_destroy(&fs->snap_lock);
     buf_free(pthread_getspecific(fs->buf_key));
     pthread_key_delete(fs->buf_key);
@@ -390,7 +409,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fi->direct_io = 1;
         fi->keep_cache = 0;
         if (fuse_reply_open(req, fi) == -ENOENT)
-            snapshot_free(fs, sn); /* the opener was interrupted */
+            snapshot_put(fs, sn); /* the opener was interrupted */
         return;
     }
     if (!is_tensor(fs, ino)) {
@@ -405,7 +424,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     if (ino == INO_CONTROL && fi->fh != 0)
-        snapshot_free(fs_of(req), (struct snapshot *)(uintptr_t)fi->fh);
+        snapshot_put(fs_of(req), (struct snapshot *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
@@ -445,7 +464,9 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
             return;
         }
         size_t n = sn->len - (size_t)off < size ? sn->len - (size_t)off : size;
+        snapshot_get(fs, sn);
         fuse_reply_buf(req, sn->text + off, n);
+        snapshot_put(fs, sn);
         return;
     }
     if (!is_tensor(fs, ino) || off < 0) {
