@@ -168,21 +168,6 @@ static void deq_q2_k(const uint8_t *src, uint64_t nb, float *y)
     }
 }
 
-/* Unpacks Q3_K's twelve bytes of 6-bit scales into sixteen signed bytes, as
- * ggml does (through the same 32-bit masks). */
-static void q3_k_scales(const uint8_t *packed, int8_t out[16])
-{
-    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
-    uint32_t aux[4];
-    memcpy(aux, packed, 12);
-    const uint32_t tmp = aux[2];
-    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
-    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
-    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
-    memcpy(out, aux, 16);
-}
-
 /* Q3_K: hmask[32], qs[64], scales[12], d. */
 static void deq_q3_k(const uint8_t *src, uint64_t nb, float *y)
 {

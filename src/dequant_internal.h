@@ -53,6 +53,22 @@ static inline uint32_t rd32(const uint8_t *p)
     return v;
 }
 
+/* Q3_K's twelve bytes of 6-bit scales as sixteen signed bytes. Always
+ * inlined, so it is compiled with its caller's instruction set: called as a
+ * separate legacy-SSE function from AVX code it stalls on the transition. */
+static inline __attribute__((always_inline)) void q3_k_scales(const uint8_t *packed, int8_t out[16])
+{
+    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
+    uint32_t aux[4];
+    memcpy(aux, packed, 12);
+    const uint32_t tmp = aux[2];
+    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
+    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
+    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
+    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
+    memcpy(out, aux, 16);
+}
+
 /* ggml's fp16 -> fp32, bit for bit (subnormals, Inf, NaN payloads). */
 static inline float dequant_fp16(uint16_t h)
 {

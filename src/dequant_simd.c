@@ -187,22 +187,6 @@ static inline __m128i load16(const uint8_t *p)
 /* ---------------------------------------------------- K-quant helpers
  * The same unpacking as ggml's scalar code (see dequant.c). */
 
-/* Q3_K's twelve bytes of 6-bit scales as sixteen signed bytes. Always
- * inlined, so it is compiled with its caller's instruction set: called as a
- * separate legacy-SSE function from AVX code it stalls on the transition. */
-static inline __attribute__((always_inline)) void q3_k_scales(const uint8_t *packed, int8_t out[16])
-{
-    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
-    uint32_t aux[4];
-    memcpy(aux, packed, 12);
-    const uint32_t tmp = aux[2];
-    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
-    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
-    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
-    memcpy(out, aux, 16);
-}
-
 /* ggml's get_scale_min_k4. */
 static inline __attribute__((always_inline)) void scale_min_k4(int j, const uint8_t *q, uint8_t *d,
                                                                uint8_t *m)

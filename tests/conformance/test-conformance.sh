@@ -54,15 +54,6 @@ check_control() {
     done <"$sames"
 }
 
-# control_field FILE NAME COLUMN: one field of a tensor's row in .control.
-control_field() {
-    awk -F'\t' -v n="$2" -v c="$3" '
-        /^#/ { next }
-        !h { for (i = 1; i <= NF; i++) col[$i] = i; h = 1; next }
-        $1 == n { print $col[c]; found = 1 }
-        END { exit !found }' "$1"
-}
-
 # mount_and_compare MODEL NAME: mount, compare every tensor, check .control.
 mount_and_compare() {
     local model=$1 name=$2 mnt=$W/mnt-$2

@@ -73,6 +73,16 @@ gguffs_workdir() {
     echo "$d"
 }
 
+# control_field FILE NAME COLUMN: one field of a tensor's row in a copy of
+# .control, by the header's column name; fails if the tensor has no row.
+control_field() {
+    awk -F'\t' -v n="$2" -v c="$3" '
+        /^#/ { next }
+        !h { for (i = 1; i <= NF; i++) col[$i] = i; h = 1; next }
+        $1 == n { print $col[c]; found = 1 }
+        END { exit !found }' "$1"
+}
+
 # Does not call exit, so a handler that chains this one still runs to its
 # end; the shell then exits with the status that triggered the trap.
 _gguffs_exit() {

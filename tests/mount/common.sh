@@ -20,11 +20,3 @@ basic_model() {
     "$PYTHON" "$MODEL_PY" basic "$W/basic.gguf" "$W/ref" || fail "model.py basic failed"
 }
 
-# control_field FILE NAME COLUMN: one field of a tensor's control row.
-control_field() {
-    awk -F'\t' -v n="$2" -v c="$3" '
-        /^#/ { next }
-        !h { for (i = 1; i <= NF; i++) col[$i] = i; h = 1; next }
-        $1 == n { print $col[c]; found = 1 }
-        END { exit !found }' "$1"
-}
