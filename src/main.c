@@ -452,6 +452,22 @@ static int show_info(struct fuse_cmdline_opts *cmd, const char *prog)
     return 0;
 }
 
+/* Refuse a mount point that cannot be one, in gguffs' own words and before
+ * the fork, rather than through libfuse's message from the daemon. */
+static int check_mountpoint(const char *mnt)
+{
+    struct stat st;
+    if (stat(mnt, &st) != 0) {
+        fprintf(stderr, "gguffs: %s: mount point: %s\n", mnt, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "gguffs: %s: mount point: not a directory\n", mnt);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -479,6 +495,8 @@ int main(int argc, char *argv[])
         fprintf(stderr, "gguffs: %s: %s\n", opt.model, err);
         goto out;
     }
+    if (check_mountpoint(cmd.mountpoint) != 0)
+        goto out;
     fuse_set_log_func(log_func);
     if (cmd.foreground) {
         status = serve_mount(&r, -1);

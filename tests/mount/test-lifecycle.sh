@@ -52,6 +52,15 @@ for bad in "$W/garbage.gguf" "$W/truncated.gguf" "$W/empty.gguf" "$W/missing.ggu
     echo "refused: $(cat "$W/err")"
 done
 
+echo "== bad mount points are refused"
+# A missing one is refused by libfuse's own parser ("fuse: bad mount point").
+for bad in "$W/no-such-dir" "$W/basic.gguf"; do
+    "$GGUFFS" "$W/basic.gguf" "$bad" 2>"$W/err" && fail "gguffs mounted on $bad"
+    grep -q "$bad.*: ." "$W/err" || fail "$bad: message '$(cat "$W/err")'"
+    mountpoint -q "$bad" && fail "$bad: something got mounted"
+    echo "refused: $(cat "$W/err")"
+done
+
 echo "== bad options are refused"
 for args in "-o backend=vulkan" "-o readahead=much" "-o cache_size=lots" "-o cache_size=512K" "-o device=-1"; do
     # shellcheck disable=SC2086
