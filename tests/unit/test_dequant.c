@@ -8,6 +8,7 @@
  * job (tests/conformance).
  */
 #include <check.h>
+#include "check_run.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -428,9 +429,5 @@ int main(int argc, char **argv)
         fputs(dequant_isa(GT_Q4_0), stdout); /* for simd_env_caps_the_level */
         return 0;
     }
-    SRunner *r = srunner_create(dequant_suite());
-    srunner_run_all(r, CK_NORMAL);
-    const int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(dequant_suite());
 }

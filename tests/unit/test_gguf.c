@@ -6,6 +6,7 @@
 #include "gguf.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -900,11 +901,5 @@ static Suite *gguf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(gguf_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(gguf_suite());
 }

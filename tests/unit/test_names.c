@@ -2,6 +2,7 @@
 #include "names.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,9 +112,5 @@ int main(void)
     tcase_add_test(tc, decode_refuses_non_canonical);
     tcase_add_test(tc, buffers_too_small_fail);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -6,6 +6,7 @@
 #include "serve.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -211,9 +212,5 @@ int main(void)
     tcase_add_test(tc, describe_names_the_read_path);
     tcase_add_test(tc, reasons_are_one_line_fields);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }
