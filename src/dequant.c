@@ -339,10 +339,18 @@ static const struct decoder *find_decoder(uint32_t type)
 
 /* --------------------------------------------------------------- dispatch */
 
-/* The decoder chosen for each table entry, and its level. Written once under
- * pthread_once, read-only afterwards. */
-static dequant_fn chosen_fn[NDECODERS];
-static enum dequant_level chosen_level[NDECODERS];
+/* A decoder as chosen for one type: its level, the function with ordinary
+ * stores, and the one with streaming stores (NULL where there is none: the
+ * scalar decoders, and F32, whose memcpy follows glibc's own size rules). */
+struct pick {
+    enum dequant_level level;
+    dequant_fn fn;
+    dequant_fn stream;
+};
+
+/* The pick for each table entry. Written once under pthread_once, read-only
+ * afterwards. */
+static struct pick chosen[NDECODERS];
 static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
 /* The level cap from GGUFFS_SIMD; an unknown spelling means no cap. */
@@ -358,17 +366,15 @@ static enum dequant_level env_cap(void)
 }
 
 /* The best decoder for entry i at or below `level`. */
-static dequant_fn best_fn(size_t i, enum dequant_level level, enum dequant_level *got)
+static struct pick best_pick(size_t i, enum dequant_level level)
 {
     for (int l = level; l > DQ_SCALAR; l--) {
-        dequant_fn fn = dequant_simd_fn(decoders[i].type, (enum dequant_level)l);
-        if (fn != NULL) {
-            *got = (enum dequant_level)l;
-            return fn;
-        }
+        const enum dequant_level got = (enum dequant_level)l;
+        dequant_fn fn = dequant_simd_fn(decoders[i].type, got, false);
+        if (fn != NULL)
+            return (struct pick){got, fn, dequant_simd_fn(decoders[i].type, got, true)};
     }
-    *got = DQ_SCALAR;
-    return decoders[i].scalar;
+    return (struct pick){DQ_SCALAR, decoders[i].scalar, NULL};
 }
 
 static void choose_all(void)
@@ -378,7 +384,7 @@ static void choose_all(void)
     if (env < cap)
         cap = env;
     for (size_t i = 0; i < NDECODERS; i++)
-        chosen_fn[i] = best_fn(i, cap, &chosen_level[i]);
+        chosen[i] = best_pick(i, cap);
 }
 
 /* The table index of `type`, or -1. Triggers the one-time choice. */
@@ -397,6 +403,36 @@ const char *dequant_level_name(enum dequant_level level)
     return level < DQ_LEVELS ? names[level] : "scalar";
 }
 
+/* The number of leading blocks to decode with ordinary stores so that the
+ * output of the rest starts 16-byte aligned, as streaming stores need, or
+ * UINT64_MAX if no such split exists. Single-element types get there in at
+ * most three elements; a block's output is a multiple of 16 bytes, so a
+ * block type's output is either aligned from the start or never. */
+static uint64_t stream_head(const struct decoder *d, const float *dst)
+{
+    const uintptr_t mis = (uintptr_t)dst % 16;
+    if (mis == 0)
+        return 0;
+    if (d->block_elems != 1 || mis % sizeof(float) != 0)
+        return UINT64_MAX;
+    return (16 - mis) / sizeof(float);
+}
+
+/* Decodes nb blocks of d through p: with streaming stores where the output
+ * is larger than DQ_STREAM_MIN_BYTES and can be aligned, else ordinary ones. */
+static void decode(const struct decoder *d, const struct pick *p, const uint8_t *src, uint64_t nb,
+                   float *dst)
+{
+    const bool large = nb * d->block_elems * sizeof(float) > DQ_STREAM_MIN_BYTES;
+    const uint64_t head = large && p->stream != NULL ? stream_head(d, dst) : UINT64_MAX;
+    if (head == UINT64_MAX) {
+        p->fn(src, nb, dst);
+        return;
+    }
+    p->fn(src, head, dst);
+    p->stream(src + head * d->block_bytes, nb - head, dst + head * d->block_elems);
+}
+
 /* ------------------------------------------------------------- public API */
 
 bool dequant_supported(uint32_t type)
@@ -409,7 +445,7 @@ int dequant_blocks(uint32_t type, const void *src, uint64_t nblocks, float *dst)
     const int e = entry_of(type);
     if (e < 0)
         return -1;
-    chosen_fn[e]((const uint8_t *)src, nblocks, dst);
+    decode(&decoders[e], &chosen[e], (const uint8_t *)src, nblocks, dst);
     return 0;
 }
 
@@ -428,15 +464,15 @@ int dequant_blocks_at(uint32_t type, enum dequant_level level, const void *src, 
     const struct decoder *d = find_decoder(type);
     if (d == NULL || level >= DQ_LEVELS || level > dequant_cpu_level())
         return -1;
-    enum dequant_level got;
-    best_fn((size_t)(d - decoders), level, &got)((const uint8_t *)src, nblocks, dst);
+    const struct pick p = best_pick((size_t)(d - decoders), level);
+    decode(d, &p, (const uint8_t *)src, nblocks, dst);
     return 0;
 }
 
 const char *dequant_isa(uint32_t type)
 {
     const int e = entry_of(type);
-    return e < 0 ? "scalar" : dequant_level_name(chosen_level[e]);
+    return e < 0 ? "scalar" : dequant_level_name(chosen[e].level);
 }
 
 /* Decodes one block into tmp and copies elements [from, from + n) of it. */
@@ -453,7 +489,7 @@ int dequant_range(uint32_t type, const void *src, uint64_t first, uint64_t count
     if (e < 0)
         return -1;
     const struct decoder *d = &decoders[e];
-    const dequant_fn fn = chosen_fn[e];
+    const dequant_fn fn = chosen[e].fn;
     const uint8_t *p = (const uint8_t *)src + (first / d->block_elems) * d->block_bytes;
     const uint32_t head = (uint32_t)(first % d->block_elems);
     if (head != 0 && count > 0) {
@@ -464,7 +500,7 @@ int dequant_range(uint32_t type, const void *src, uint64_t first, uint64_t count
         p += d->block_bytes, dst += n, count -= n;
     }
     const uint64_t whole = count / d->block_elems;
-    fn(p, whole, dst);
+    decode(d, &chosen[e], p, whole, dst);
     p += whole * d->block_bytes, dst += whole * d->block_elems;
     const uint32_t tail = (uint32_t)(count % d->block_elems);
     if (tail != 0)

@@ -21,7 +21,10 @@ bool dequant_supported(uint32_t type);
 
 /* Decode `nblocks` whole blocks of `type` from `src` into `dst`
  * (nblocks * block_elems floats). Returns 0, or -1 if the type has no CPU
- * decoder. src needs no alignment. */
+ * decoder. src needs no alignment. Output larger than DQ_STREAM_MIN_BYTES
+ * (8 MiB, see dequant_internal.h) is written past the caches with
+ * non-temporal stores where dst's alignment allows; smaller output is left
+ * in cache. The same holds for dequant_range(). */
 int dequant_blocks(uint32_t type, const void *src, uint64_t nblocks, float *dst);
 
 /* The same through the scalar reference only. */

@@ -3,7 +3,9 @@
  * Hand-computed golden blocks pin the semantics that are easy to lose (signed
  * zeros, NaN payloads, subnormal and infinite scales); random blocks hold
  * every vector level to the scalar reference with memcmp; dequant_range is
- * checked at awkward offsets; the pool must run every index exactly once.
+ * checked at awkward offsets; so are the streaming-store variants, directly
+ * and through outputs large enough to be streamed, at every alignment; the
+ * pool must run every index exactly once.
  * Agreement of the scalar code with ggml itself is the conformance suite's
  * job (tests/conformance).
  */
@@ -260,6 +262,91 @@ START_TEST(range_matches_slices)
 }
 END_TEST
 
+/* ----------------------------------------------------- streaming stores */
+
+/* Room for n floats that start `off` (below 16) floats past a 64-byte
+ * boundary, with at least 16 guard floats on each side, all set to the byte
+ * 0x5A. *base is the allocation, to free. */
+static float *guarded(uint64_t n, size_t off, float **base)
+{
+    const size_t len = ((n + 48) * 4 + 63) / 64 * 64;
+    *base = aligned_alloc(64, len);
+    ck_assert(*base != NULL);
+    memset(*base, 0x5A, len);
+    return *base + 16 + off;
+}
+
+static void guards_intact(const float *base, const float *got, uint64_t n)
+{
+    const unsigned char *b = (const unsigned char *)base, *after = (const unsigned char *)(got + n);
+    for (const unsigned char *p = b; p < (const unsigned char *)got; p++)
+        ck_assert_msg(*p == 0x5A, "byte written before the output");
+    for (size_t i = 0; i < 16 * 4; i++)
+        ck_assert_msg(after[i] == 0x5A, "byte written after the output");
+}
+
+/* Every streaming variant, called directly at every level, into output 16
+ * bytes past a 64-byte boundary: as aligned as 16-byte streaming stores
+ * need, and no more (a full AVX2 or AVX-512 store would fault there). */
+START_TEST(stream_variants_match_scalar)
+{
+    const uint32_t type = all_types[_i];
+    const uint64_t nb = rb_block_elems(type) == 1 ? 70001 : 777; /* odd: vector tails */
+    const uint64_t n = nb * rb_block_elems(type);
+    uint8_t *src = malloc(nb * rb_block_bytes(type));
+    float *want = malloc(n * 4), *base;
+    struct rb_rng rng = {99 + type};
+    ck_assert(src && want);
+    ck_assert_int_eq(rb_fill(type, nb, &rng, src), 0);
+    ck_assert_int_eq(dequant_blocks_scalar(type, src, nb, want), 0);
+    for (int l = DQ_SSE41; l <= (int)dequant_cpu_level(); l++) {
+        const dequant_fn fn = dequant_simd_fn(type, (enum dequant_level)l, true);
+        ck_assert((fn == NULL) == (dequant_simd_fn(type, (enum dequant_level)l, false) == NULL));
+        if (fn == NULL)
+            continue;
+        float *got = guarded(n, 4, &base);
+        fn(src, nb, got);
+        ck_assert_msg(memcmp(want, got, n * 4) == 0, "type %u level %s", type,
+                      dequant_level_name((enum dequant_level)l));
+        guards_intact(base, got, n);
+        free(base);
+    }
+    free(src), free(want);
+}
+END_TEST
+
+/* Output just over DQ_STREAM_MIN_BYTES is streamed by dequant_blocks and
+ * dequant_range: at 0 and 4 floats past a 64-byte boundary straight away,
+ * at 1 float after three ordinary stores for single-element types (block
+ * types are not streamed there). Every case must match the scalar code. */
+START_TEST(large_output_matches_scalar)
+{
+    const uint32_t type = all_types[_i];
+    const uint64_t be = rb_block_elems(type);
+    const uint64_t nb = DQ_STREAM_MIN_BYTES / 4 / be + 3, n = nb * be;
+    uint8_t *src = malloc(nb * rb_block_bytes(type));
+    float *want = malloc(n * 4), *base;
+    struct rb_rng rng = {123 + type};
+    ck_assert(src && want);
+    ck_assert_int_eq(rb_fill(type, nb, &rng, src), 0);
+    ck_assert_int_eq(dequant_blocks_scalar(type, src, nb, want), 0);
+    static const size_t offs[] = {0, 1, 4};
+    for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+        float *got = guarded(n, offs[k], &base);
+        ck_assert_int_eq(dequant_blocks(type, src, nb, got), 0);
+        ck_assert_msg(memcmp(want, got, n * 4) == 0, "type %u at +%zu floats", type, offs[k]);
+        guards_intact(base, got, n);
+        free(base);
+    }
+    /* From element 1: the whole blocks start mid-output, at another offset. */
+    float *got = guarded(n - 1, 0, &base);
+    ck_assert_int_eq(dequant_range(type, src, 1, n - 1, got), 0);
+    ck_assert_msg(memcmp(want + 1, got, (n - 1) * 4) == 0, "type %u range", type);
+    guards_intact(base, got, n - 1);
+    free(base), free(src), free(want);
+}
+END_TEST
+
 START_TEST(unknown_types_refused)
 {
     float y[32];
@@ -411,6 +498,8 @@ static Suite *dequant_suite(void)
     TCase *v = tcase_create("levels");
     tcase_add_loop_test(v, every_level_matches_scalar, 0, NTYPES);
     tcase_add_loop_test(v, range_matches_slices, 0, NTYPES);
+    tcase_add_loop_test(v, stream_variants_match_scalar, 0, NTYPES);
+    tcase_add_loop_test(v, large_output_matches_scalar, 0, NTYPES);
     tcase_add_test(v, unknown_types_refused);
     tcase_add_test(v, simd_env_caps_the_level);
     tcase_set_timeout(v, 60);
