@@ -478,11 +478,14 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    ssize_t n = serve_read(fs->s, ino - INO_TENSOR0, buf, size, (uint64_t)off);
+    const void *data;
+    struct serve_hold *hold;
+    ssize_t n = serve_read_ref(fs->s, ino - INO_TENSOR0, buf, size, (uint64_t)off, &data, &hold);
     if (n < 0)
         fuse_reply_err(req, (int)-n);
     else
-        fuse_reply_buf(req, buf, (size_t)n);
+        fuse_reply_buf(req, data, (size_t)n);
+    serve_release(fs->s, hold);
 }
 
 static void fs_access(fuse_req_t req, fuse_ino_t ino, int mask)

@@ -25,6 +25,7 @@
  */
 #include "gpu.h"
 #include "gpu_backend.h"
+#include "knob.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define Q4_0_BYTES 18
 #define Q4_0_OUT_BYTES (32 * sizeof(float))
@@ -71,6 +73,7 @@ struct gpu {
     char fail[REASON_MAX];   /* the permanent failure, once state is GPU_FAILED */
     char source[REASON_MAX]; /* where the code object came from */
     double load_ms;          /* runtime start + module load */
+    size_t start_bytes;      /* resident memory the start added */
     uint64_t chunk;          /* blocks per pipeline chunk */
     unsigned grid_max;       /* CTAs per launch, at most */
     struct lane *free_lanes;
@@ -156,17 +159,6 @@ static double now_ms(void)
 
 /* ------------------------------------------------------------- handle -- */
 
-/* A tuning knob from the environment, or `dflt` when unset or out of range. */
-static uint64_t env_knob(const char *name, uint64_t dflt, uint64_t min, uint64_t max)
-{
-    const char *e = getenv(name);
-    char *end;
-    unsigned long long v = e ? strtoull(e, &end, 10) : 0;
-    if (!e || *end != '\0' || v < min || v > max)
-        return dflt;
-    return v;
-}
-
 struct gpu *gpu_new(const struct gpu_options *opt)
 {
     struct gpu *g = calloc(1, sizeof *g);
@@ -183,8 +175,8 @@ struct gpu *gpu_new(const struct gpu_options *opt)
         return NULL;
     }
     g->state = GPU_NEW;
-    g->chunk = env_knob("GGUFFS_GPU_CHUNK_BLOCKS", CHUNK_BLOCKS, CHUNK_MIN, CHUNK_MAX);
-    g->grid_max = (unsigned)env_knob("GGUFFS_GPU_GRID_MAX", GRID_MAX, 1, 1u << 30);
+    g->chunk = knob_get("GGUFFS_GPU_CHUNK_BLOCKS", CHUNK_BLOCKS, CHUNK_MIN, CHUNK_MAX);
+    g->grid_max = (unsigned)knob_get("GGUFFS_GPU_GRID_MAX", GRID_MAX, 1, 1u << 30);
     return g;
 }
 
@@ -303,11 +295,25 @@ static int start_backend(struct gpu *g, const struct gpu_ops *be, char *why, siz
     return 0;
 }
 
+/* This process's resident memory in bytes, or 0 when /proc says nothing. */
+static size_t resident_bytes(void)
+{
+    unsigned long long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* Under g->lock: bring the runtime up once. */
 static void start_locked(struct gpu *g)
 {
     char hip_why[REASON_MAX / 2 - 8] = "", cuda_why[REASON_MAX / 2 - 8] = "";
     double t0 = now_ms();
+    size_t rss0 = resident_bytes();
     int rc = -1;
     switch (g->opt.backend) {
     case GPU_BACKEND_HIP:
@@ -329,6 +335,8 @@ static void start_locked(struct gpu *g)
     }
     g->load_ms = now_ms() - t0;
     g->state = rc == 0 ? GPU_READY : GPU_FAILED;
+    size_t rss1 = resident_bytes();
+    g->start_bytes = rc == 0 && rss1 > rss0 ? rss1 - rss0 : 0;
 }
 
 /* Start if needed; 0 when ready, else -1 with the kept reason. */
@@ -350,6 +358,14 @@ bool gpu_ready(struct gpu *g)
     bool r = g->state == GPU_READY;
     pthread_mutex_unlock(&g->lock);
     return r;
+}
+
+size_t gpu_start_bytes(struct gpu *g)
+{
+    pthread_mutex_lock(&g->lock);
+    size_t n = g->state == GPU_READY ? g->start_bytes : 0;
+    pthread_mutex_unlock(&g->lock);
+    return n;
 }
 
 int gpu_runtime(struct gpu *g, const struct gpu_ops **be, struct gpu_rt **rt, char *why,
@@ -673,10 +689,12 @@ size_t gpu_describe(struct gpu *g, char *buf, size_t len)
     } else if (g->rt) {
         n = snprintf(tmp, sizeof tmp,
                      "# gpu: backend %s (asked %s), device %d: %s\n"
-                     "# gpu: kernel q4_0_to_fp32_kernel from %s, started in %.1f ms\n"
+                     "# gpu: kernel q4_0_to_fp32_kernel from %s, started in %.1f ms, "
+                     "%zu MiB resident\n"
                      "# gpu: %u lanes at most, %u made, chunks of %llu blocks\n",
                      g->be->name, asked, g->opt.device, g->be->device_name(g->rt), g->source,
-                     g->load_ms, MAX_LANES, g->nlanes, (unsigned long long)g->chunk);
+                     g->load_ms, g->start_bytes >> 20, MAX_LANES, g->nlanes,
+                     (unsigned long long)g->chunk);
     }
     if (g->state == GPU_FAILED)
         n += snprintf(tmp + n, sizeof tmp - n, "# gpu: unavailable: %s\n", g->fail);

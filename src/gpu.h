@@ -58,6 +58,11 @@ int gpu_q4_0(struct gpu *g, const void *src, uint64_t nblocks, float *dst, const
 void *gpu_host_alloc(struct gpu *g, size_t bytes, bool *pinned);
 void gpu_host_free(struct gpu *g, void *p, size_t bytes, bool pinned);
 
+/* Resident memory the runtime's start added to this process (its libraries
+ * and driver mappings), in bytes; 0 until it is up. The read path counts it
+ * against its cache budget. */
+size_t gpu_start_bytes(struct gpu *g);
+
 /* True once a runtime is up and the kernel loaded (no later failure yet). */
 bool gpu_ready(struct gpu *g);
 

@@ -9,13 +9,19 @@
  *   gpu          Q4_0 only. The tensor is cut into windows of window_elems
  *                elements (8 MiB of FP32 by default). A window is decoded
  *                whole by gpu_q4_0() into host memory from gpu_host_alloc()
- *                and kept in an LRU cache bounded by cache_bytes. Kernel
- *                page-cache reads arrive as 128 KiB requests, so one window
- *                serves dozens of reads for one PCIe round trip. A reader
- *                that needs a window another thread is decoding waits for it
- *                rather than decoding it twice. When a read reaches the last
- *                quarter of a window, the next window is decoded in the
- *                background (read-ahead), one at a time.
+ *                and kept in an LRU cache. Kernel page-cache reads arrive as
+ *                128 KiB requests, so one window serves dozens of reads for
+ *                one PCIe round trip, and serve_read_ref() hands the caller
+ *                a pointer into the window rather than a copy: the reply is
+ *                then the only copy of the bytes. A reader that needs a
+ *                window another thread is decoding waits for it rather than
+ *                decoding it twice. A read that looks sequential (the window
+ *                before it is cached) has the next ra_depth windows decoded
+ *                in the background, so the reader rarely waits for the GPU.
+ *
+ * The cache is bounded by cache_bytes less the resident memory the GPU
+ * runtime added when it started (libraries, driver mappings: about 150 MiB
+ * for CUDA), so the daemon's footprint stays near cache_bytes, not above it.
  *
  * Any GPU failure falls back to the CPU for that read and is recorded with
  * its reason. A failure that leaves the GPU unusable (gpu_ready() false)
@@ -33,6 +39,7 @@
 #include "ggml_types.h"
 #include "gguf.h"
 #include "gpu.h"
+#include "knob.h"
 #include "workers.h"
 
 #include <errno.h>
@@ -54,6 +61,7 @@
 #define PARALLEL_MIN_ELEMS (256u * 1024u) /* 1 MiB of FP32: below, one thread */
 #define PARALLEL_GRAIN_ELEMS (64u * 1024u)
 #define STAGE_KEEP 4 /* pinned staging buffers kept for reuse */
+#define RA_WINDOWS 3 /* windows decoded ahead, when the budget allows */
 #define WHY_LEN 256
 
 /* ----------------------------------------------------------------------
@@ -87,7 +95,7 @@ struct serve {
     struct control *c;
     struct workers *w; /* NULL: decode on the calling thread only */
     unsigned threads;
-    size_t cache_bytes;
+    size_t cache_bytes; /* the limit asked for */
     size_t window_bytes;
     uint64_t window_elems;
     size_t stage_bytes; /* raw Q4_0 bytes of one window */
@@ -95,6 +103,9 @@ struct serve {
 
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t cond;  /* a window left DECODING */
+    size_t budget;        /* window bytes allowed: cache_bytes less the runtime's */
+    unsigned ra_want;     /* windows to decode ahead (GGUFFS_GPU_AHEAD) */
+    unsigned ra_depth;    /* ... as many as the budget allows */
     struct window *head, *tail;
     size_t n_windows;
     size_t held_bytes; /* window buffers allocated, listed or spare */
@@ -107,11 +118,12 @@ struct serve {
     atomic_bool gpu_probed; /* outside the lock */
     uint64_t hits, misses, readaheads;
 
-    /* Read-ahead: one background thread, one pending request. */
+    /* Read-ahead: one background thread decoding windows [ra_next, ra_end)
+     * of tensor ra_t, in order. */
     pthread_t ra_thread;
-    bool ra_started, ra_quit, ra_pending;
+    bool ra_started, ra_quit;
     pthread_cond_t ra_cond;
-    uint64_t ra_t, ra_k;
+    uint64_t ra_t, ra_next, ra_end;
 };
 
 /* ----------------------------------------------------------------------
@@ -369,7 +381,7 @@ static struct buffer buffer_take(struct serve *s)
 
     if (s->n_spare > 0)
         return s->spare[--s->n_spare];
-    if (s->held_bytes + s->window_bytes > s->cache_bytes && (v = lru_victim(s)) != NULL) {
+    if (s->held_bytes + s->window_bytes > s->budget && (v = lru_victim(s)) != NULL) {
         lru_unlink(s, v);
         b.p = v->data;
         b.pinned = v->pinned;
@@ -387,7 +399,7 @@ static void buffer_give(struct serve *s, struct buffer b)
         s->held_bytes -= s->window_bytes;
         return;
     }
-    if (s->held_bytes <= s->cache_bytes && s->n_spare < STAGE_KEEP) {
+    if (s->held_bytes <= s->budget && s->n_spare < STAGE_KEEP) {
         s->spare[s->n_spare++] = b;
         return;
     }
@@ -400,12 +412,12 @@ static void cache_trim(struct serve *s)
 {
     struct window *v;
 
-    while (s->held_bytes > s->cache_bytes && s->n_spare > 0) {
+    while (s->held_bytes > s->budget && s->n_spare > 0) {
         struct buffer b = s->spare[--s->n_spare];
         gpu_host_free(s->g, b.p, s->window_bytes, b.pinned);
         s->held_bytes -= s->window_bytes;
     }
-    while (s->held_bytes > s->cache_bytes && (v = lru_victim(s)) != NULL) {
+    while (s->held_bytes > s->budget && (v = lru_victim(s)) != NULL) {
         lru_unlink(s, v);
         gpu_host_free(s->g, v->data, s->window_bytes, v->pinned);
         s->held_bytes -= s->window_bytes;
@@ -565,13 +577,13 @@ static void window_put(struct serve *s, struct window *w)
 {
     pthread_mutex_lock(&s->lock);
     w->refs--;
-    if (s->held_bytes > s->cache_bytes)
+    if (s->held_bytes > s->budget)
         cache_trim(s);
     pthread_mutex_unlock(&s->lock);
 }
 
 /* ----------------------------------------------------------------------
- * Read-ahead: decode the window after the one a sequential reader is in.
+ * Read-ahead: decode the windows after the one a sequential reader is in.
  * ---------------------------------------------------------------------- */
 
 static void *ra_main(void *arg)
@@ -580,12 +592,11 @@ static void *ra_main(void *arg)
 
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->ra_pending && !s->ra_quit)
+        while (s->ra_next >= s->ra_end && !s->ra_quit)
             pthread_cond_wait(&s->ra_cond, &s->lock);
         if (s->ra_quit)
             break;
-        uint64_t t = s->ra_t, k = s->ra_k;
-        s->ra_pending = false;
+        uint64_t t = s->ra_t, k = s->ra_next++;
         bool cached = lru_find(s, t, k) != NULL || s->gpu_off;
         if (!cached)
             s->readaheads++;
@@ -604,48 +615,82 @@ static void *ra_main(void *arg)
     return NULL;
 }
 
-/* Ask for window (t, k) in the background; a newer request replaces an
- * older one not yet started. */
-static void ra_request(struct serve *s, uint64_t t, uint64_t k)
+/* A read was served from window k of tensor t (of nwin windows). If it looks
+ * sequential (the window before is cached, or this is the first), have the
+ * next ra_depth windows decoded in the background. A request for another
+ * tensor replaces one not yet done. Needs serve.lock. */
+static void ra_consider(struct serve *s, uint64_t t, uint64_t k, uint64_t nwin)
 {
-    pthread_mutex_lock(&s->lock);
+    uint64_t end = k + 1 + s->ra_depth < nwin ? k + 1 + s->ra_depth : nwin;
+
+    if (end <= k + 1 || (t == s->ra_t && end <= s->ra_end))
+        return;
+    if (k > 0 && lru_find(s, t, k - 1) == NULL)
+        return;
     if (!s->ra_started) {
         s->ra_started = pthread_create(&s->ra_thread, NULL, ra_main, s) == 0;
-        if (!s->ra_started) {
-            pthread_mutex_unlock(&s->lock);
+        if (!s->ra_started)
             return;
-        }
     }
-    if (lru_find(s, t, k) == NULL) {
-        s->ra_t = t;
-        s->ra_k = k;
-        s->ra_pending = true;
-        pthread_cond_signal(&s->ra_cond);
-    }
+    if (t != s->ra_t || s->ra_next < k + 1)
+        s->ra_next = k + 1;
+    s->ra_t = t;
+    s->ra_end = end;
+    pthread_cond_signal(&s->ra_cond);
+}
+
+/* Give back a window reference, and look ahead from it. */
+static void window_done(struct serve *s, struct window *w, uint64_t nwin)
+{
+    pthread_mutex_lock(&s->lock);
+    ra_consider(s, w->t, w->k, nwin);
     pthread_mutex_unlock(&s->lock);
+    window_put(s, w);
+}
+
+/* Bring the GPU runtime up (or learn it will not come) before the first
+ * window: buffers from gpu_host_alloc() are pinned only once it is up, and
+ * backend cpu should not allocate windows at all. The runtime's own
+ * resident memory then comes out of the window budget. 0, or -1 (why set). */
+static int gpu_probe(struct serve *s, char *why, size_t whylen)
+{
+    if (atomic_load(&s->gpu_probed))
+        return 0;
+    const char *gpath;
+    int rc = gpu_q4_0(s->g, NULL, 0, NULL, &gpath, why, whylen);
+    if (rc != 0) {
+        gpu_failed(s, why);
+    } else {
+        size_t rt = gpu_start_bytes(s->g);
+        size_t floor = 2 * s->window_bytes;
+        pthread_mutex_lock(&s->lock);
+        s->budget = s->cache_bytes > rt + floor ? s->cache_bytes - rt : floor;
+        /* Read-ahead may use half the budget: the other half holds the
+         * windows readers are in and the ones just left. */
+        size_t nwin = s->budget / s->window_bytes;
+        size_t cap = nwin >= 2 ? nwin / 2 - 1 : 0;
+        s->ra_depth = (unsigned)(s->ra_want < cap ? s->ra_want : cap);
+        pthread_mutex_unlock(&s->lock);
+    }
+    atomic_store(&s->gpu_probed, true);
+    return rc;
 }
 
 /* Serve [off, off + len) of Q4_0 tensor t from GPU windows. Returns 0
- * (paths in *path), -1 to fall back to the CPU (why set), or -errno. */
+ * (paths in *path), -1 to fall back to the CPU (why set), or -errno. With
+ * `hold` non-NULL and the range inside one window, nothing is copied: *data
+ * points into the window and *hold keeps it until serve_release(). */
 static int gpu_read(struct serve *s, uint64_t t, char *buf, size_t len, uint64_t off,
-                    unsigned *path, char *why, size_t whylen)
+                    const void **data, struct window **hold, unsigned *path, char *why,
+                    size_t whylen)
 {
     uint64_t wbytes = s->window_elems * 4;
     uint64_t size = s->m->tensors[t].n_elements * 4;
+    uint64_t nwin = (size + wbytes - 1) / wbytes;
     uint64_t end = off + len, pos = off;
 
-    /* Bring the runtime up (or learn it will not come) before the first
-     * window: buffers from gpu_host_alloc() are pinned only once it is up,
-     * and backend cpu should not allocate windows at all. */
-    if (!atomic_load(&s->gpu_probed)) {
-        const char *gpath;
-        int rc = gpu_q4_0(s->g, NULL, 0, NULL, &gpath, why, whylen);
-        atomic_store(&s->gpu_probed, true);
-        if (rc != 0) {
-            gpu_failed(s, why);
-            return -1;
-        }
-    }
+    if (gpu_probe(s, why, whylen) != 0)
+        return -1;
     while (pos < end) {
         uint64_t k = pos / wbytes;
         uint64_t wend = (k + 1) * wbytes < size ? (k + 1) * wbytes : size;
@@ -655,14 +700,19 @@ static int gpu_read(struct serve *s, uint64_t t, char *buf, size_t len, uint64_t
         struct window *w = window_get(s, t, k, &missed, &err, why, whylen);
         if (w == NULL)
             return err;
-        memcpy(buf + (pos - off), (char *)w->data + (pos - k * wbytes), (size_t)n);
         *path |= w->path;
-        window_put(s, w);
+        const char *src = (const char *)w->data + (pos - k * wbytes);
+        if (hold != NULL && pos == off && n == len) {
+            *data = src;
+            *hold = w;
+            pthread_mutex_lock(&s->lock);
+            ra_consider(s, t, k, nwin);
+            pthread_mutex_unlock(&s->lock);
+            return 0;
+        }
+        memcpy(buf + (pos - off), src, (size_t)n);
+        window_done(s, w, nwin);
         pos += n;
-        /* A sequential reader in the last quarter of a window will want the
-         * next one soon. */
-        if (pos > wend - wbytes / 4 && wend < size)
-            ra_request(s, t, k + 1);
     }
     return 0;
 }
@@ -677,13 +727,36 @@ static ssize_t read_failed(struct serve *s, uint64_t t, int err, const char *why
     return err == -ENOMEM ? -ENOMEM : -EIO;
 }
 
-ssize_t serve_read(struct serve *s, uint64_t t, void *buf, size_t len, uint64_t off)
+/* A quantized read: the GPU for Q4_0 when there is one, else (or when it
+ * fails) the CPU. Returns 0 or -errno with why; *reason is the fallback's
+ * reason to record, if any. */
+static int decoded_read(struct serve *s, uint64_t t, const struct ggml_type_info *ti, char *buf,
+                        size_t len, uint64_t off, const void **data, struct window **hold,
+                        unsigned *path, char *why, size_t whylen, char *reason)
 {
-    char why[WHY_LEN] = "", tb[16];
-    unsigned path = 0;
-    const char *reason = NULL;
-    int rc;
+    const struct gguf_tensor *ten = &s->m->tensors[t];
+    int rc = -1;
 
+    if (ten->type == GT_Q4_0 && s->g != NULL)
+        rc = gpu_read(s, t, buf, len, off, data, hold, path, why, whylen);
+    if (rc != -1)
+        return rc;
+    *path = s->g != NULL && ten->type == GT_Q4_0 && why[0] ? PATH_CPU_FALLBACK : PATH_CPU;
+    if (*path == PATH_CPU_FALLBACK)
+        snprintf(reason, whylen, "%s", why);
+    return cpu_read(s, ten, ti, buf, len, off, why, whylen);
+}
+
+ssize_t serve_read_ref(struct serve *s, uint64_t t, void *buf, size_t len, uint64_t off,
+                       const void **data, struct serve_hold **hold)
+{
+    char why[WHY_LEN] = "", reason[WHY_LEN] = "", tb[16];
+    unsigned path = 0;
+    struct window *held = NULL;
+
+    *data = buf;
+    if (hold != NULL)
+        *hold = NULL;
     if (t >= s->m->n_tensors)
         return -EINVAL;
     const struct gguf_tensor *ten = &s->m->tensors[t];
@@ -711,36 +784,47 @@ ssize_t serve_read(struct serve *s, uint64_t t, void *buf, size_t len, uint64_t 
         say(why, sizeof(why), "type %s has no FP32 decoder", ggml_type_name(ten->type, tb));
         return read_failed(s, t, -EIO, why);
     } else {
-        rc = -1;
-        if (ten->type == GT_Q4_0 && s->g != NULL)
-            rc = gpu_read(s, t, buf, len, off, &path, why, sizeof(why));
-        if (rc < -1)
+        int rc = decoded_read(s, t, ti, buf, len, off, data, hold ? &held : NULL, &path, why,
+                              sizeof(why), reason);
+        if (rc != 0)
             return read_failed(s, t, rc, why);
-        if (rc == -1) {
-            path = s->g != NULL && ten->type == GT_Q4_0 && why[0] ? PATH_CPU_FALLBACK : PATH_CPU;
-            reason = path == PATH_CPU_FALLBACK ? why : NULL;
-            char cwhy[WHY_LEN];
-            rc = cpu_read(s, ten, ti, buf, len, off, cwhy, sizeof(cwhy));
-            if (rc != 0)
-                return read_failed(s, t, rc, cwhy);
-        }
     }
     /* Bytes read before the file changed under us may be a mix of old and
      * new: fail the read rather than serve them. */
-    char cwhy[WHY_LEN];
-    if (model_changed(s, cwhy, sizeof(cwhy)))
-        return read_failed(s, t, -EIO, cwhy);
-    control_record(s->c, t, path, len, reason);
+    if (model_changed(s, why, sizeof(why))) {
+        serve_release(s, (struct serve_hold *)held);
+        *data = buf;
+        return read_failed(s, t, -EIO, why);
+    }
+    if (hold != NULL)
+        *hold = (struct serve_hold *)held;
+    control_record(s->c, t, path, len, reason[0] ? reason : NULL);
     return (ssize_t)len;
 }
 
-/* Window size: 8 MiB, or a quarter of a smaller cache, at least 128 KiB;
- * a multiple of 32 elements so windows start on Q4_0 block boundaries. */
+ssize_t serve_read(struct serve *s, uint64_t t, void *buf, size_t len, uint64_t off)
+{
+    const void *data;
+    return serve_read_ref(s, t, buf, len, off, &data, NULL);
+}
+
+void serve_release(struct serve *s, struct serve_hold *hold)
+{
+    if (hold != NULL)
+        window_put(s, (struct window *)hold);
+}
+
+/* Window size: 8 MiB (GGUFFS_GPU_WINDOW_KIB), or a quarter of a smaller
+ * cache, at least 128 KiB; a multiple of 32 elements so windows start on
+ * Q4_0 block boundaries. */
 static size_t window_size(size_t cache_bytes)
 {
     size_t w = cache_bytes / 4;
-    if (w > WINDOW_MAX_BYTES)
-        w = WINDOW_MAX_BYTES;
+    size_t max = (size_t)knob_get("GGUFFS_GPU_WINDOW_KIB", WINDOW_MAX_BYTES / 1024,
+                                  WINDOW_MIN_BYTES / 1024, 1024 * 1024) *
+                 1024;
+    if (w > max)
+        w = max;
     if (w < WINDOW_MIN_BYTES)
         w = WINDOW_MIN_BYTES;
     return w - w % (32 * sizeof(float));
@@ -769,6 +853,10 @@ struct serve *serve_new(const struct gguf_model *m, struct gpu *g, struct contro
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->ra_cond, NULL);
     atomic_init(&s->gpu_probed, false);
+    s->budget = s->cache_bytes;
+    s->ra_want = (unsigned)knob_get("GGUFFS_GPU_AHEAD", RA_WINDOWS, 0, 1024);
+    s->ra_depth = s->ra_want;
+    s->ra_t = UINT64_MAX;
     return s;
 
 fail_workers:
@@ -860,15 +948,17 @@ char *serve_describe(struct serve *s)
     size_t len = 0;
 
     pthread_mutex_lock(&s->lock);
-    size_t held = s->held_bytes, nwin = s->n_windows;
+    size_t held = s->held_bytes, nwin = s->n_windows, budget = s->budget;
     uint64_t hits = s->hits, misses = s->misses, ra = s->readaheads;
+    unsigned depth = s->ra_depth;
     pthread_mutex_unlock(&s->lock);
 
-    int rc =
-        appendf(&buf, &len,
-                "# cache: %zu MiB limit, %zu KiB windows, %zu windows held, %zu MiB "
-                "allocated, %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " read-aheads\n",
-                s->cache_bytes / MiB, s->window_bytes / 1024, nwin, held / MiB, hits, misses, ra);
+    int rc = appendf(&buf, &len,
+                     "# cache: %zu MiB limit, %zu MiB of it for windows, %zu KiB windows, "
+                     "%u decoded ahead, %zu windows held, %zu MiB allocated, %" PRIu64
+                     " hits, %" PRIu64 " misses, %" PRIu64 " read-aheads\n",
+                     s->cache_bytes / MiB, budget / MiB, s->window_bytes / 1024, depth, nwin,
+                     held / MiB, hits, misses, ra);
     if (rc == 0)
         rc = appendf(&buf, &len, "# decode threads: %u\n", s->threads);
     if (rc == 0)

@@ -40,6 +40,15 @@ void serve_free(struct serve *s);
  * type cannot be decoded or the model file changed, -ENOMEM. */
 ssize_t serve_read(struct serve *s, uint64_t t, void *buf, size_t len, uint64_t off);
 
+/* serve_read(), without the copy where the bytes already sit whole in
+ * memory the serve owns (a decoded GPU window): then *data points at them
+ * and *hold keeps them valid until serve_release(). Otherwise the bytes are
+ * in buf, *data = buf and *hold = NULL. hold may be NULL: always copy. */
+struct serve_hold;
+ssize_t serve_read_ref(struct serve *s, uint64_t t, void *buf, size_t len, uint64_t off,
+                       const void **data, struct serve_hold **hold);
+void serve_release(struct serve *s, struct serve_hold *hold); /* NULL: no-op */
+
 /* Lines "# ..." describing the read path (cache size and use, threads,
  * SIMD level, the GPU's description), for the control file. Returns a
  * malloc'd string or NULL. */

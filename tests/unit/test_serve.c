@@ -178,7 +178,8 @@ START_TEST(describe_names_the_read_path)
     struct fixture fx = open_fixture(3);
     char *d = serve_describe(fx.s);
     ck_assert_ptr_nonnull(d);
-    ck_assert_ptr_nonnull(strstr(d, "# cache: 1 MiB limit, 256 KiB windows"));
+    ck_assert_ptr_nonnull(
+        strstr(d, "# cache: 1 MiB limit, 1 MiB of it for windows, 256 KiB windows"));
     ck_assert_ptr_nonnull(strstr(d, "# decode threads: 3\n"));
     ck_assert_ptr_nonnull(strstr(d, "# simd: q8_0 "));
     free(d);
