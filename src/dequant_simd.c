@@ -10,7 +10,8 @@
  *  - then one multiply by the (sub-)block scale, then one add (Q4_1, Q5_1)
  *    or subtract (K-quants) of the minimum with the product as the first
  *    operand, as ggml's compiled code has it (it decides which NaN comes out
- *    when both are NaN);
+ *    when both are NaN; the add is inline assembly to keep it so, see
+ *    add_ordered_L below);
  *  - no fused multiply-add: no FMA intrinsics, no "fma" target, and the file
  *    is built with -ffp-contract=off.
  * fp16 scales go through F16C where AVX2 is present (the same bits as ggml's
@@ -41,7 +42,7 @@ static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -1
  *         need y 16-byte aligned. nt is a constant at every call (see
  *         DEFINE_STORE_VARIANTS), so inlining removes the test.
  * put16: y[0..15] = (float)q[k] * d for the 16 signed bytes of q.
- * put16m: the same plus m, added after the multiply.
+ * put16m: the same plus m, added after the multiply (add_ordered_L).
  * put16s: the same minus m, subtracted after the multiply (the K-quants).
  * put16p: put16 of 16 signed bytes read from memory (Q8_0, Q8_K), which
  *         sign-extends straight from the load.
@@ -57,6 +58,35 @@ static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -1
  */
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* add_ordered_L(a, b): a + b with a as the first source operand, the one
+ * x86 returns when both are NaN. ggml's x*d + m has the product first, so
+ * a NaN product must win over a NaN min. An add is commutative to the
+ * compiler, which may swap the operands of _mm*_add_ps (clang does, at the
+ * AVX2 and AVX-512 levels), so the instruction is written out. Both operand
+ * orders, {AT&T|Intel}, name a as the first source; legacy SSE's addps
+ * adds into its destination, which is therefore a. Nothing else needs
+ * this: a subtract cannot be swapped, and a product q*d has at most one
+ * NaN operand (q is a converted integer). */
+TGT_SSE41 static ALWAYS_INLINE __m128 add_ordered_sse41(__m128 a, __m128 b)
+{
+    __asm__("addps {%1, %0|%0, %1}" : "+x"(a) : "x"(b));
+    return a;
+}
+
+TGT_AVX2 static ALWAYS_INLINE __m256 add_ordered_avx2(__m256 a, __m256 b)
+{
+    __m256 y;
+    __asm__("vaddps {%2, %1, %0|%0, %1, %2}" : "=x"(y) : "x"(a), "x"(b));
+    return y;
+}
+
+TGT_AVX512 static ALWAYS_INLINE __m512 add_ordered_avx512(__m512 a, __m512 b)
+{
+    __m512 y;
+    __asm__("vaddps {%2, %1, %0|%0, %1, %2}" : "=v"(y) : "v"(a), "v"(b));
+    return y;
+}
 
 TGT_SSE41 static ALWAYS_INLINE void st4_sse41(float *y, __m128 v, bool nt)
 {
@@ -88,10 +118,13 @@ TGT_SSE41 static ALWAYS_INLINE void put16_sse41(float *y, __m128i q, float d, bo
 TGT_SSE41 static ALWAYS_INLINE void put16m_sse41(float *y, __m128i q, float d, float m, bool nt)
 {
     const __m128 vd = _mm_set1_ps(d), vm = _mm_set1_ps(m);
-    st4_sse41(y + 0, _mm_add_ps(_mm_mul_ps(i8x4_ps_sse41(q), vd), vm), nt);
-    st4_sse41(y + 4, _mm_add_ps(_mm_mul_ps(i8x4_ps_sse41(_mm_srli_si128(q, 4)), vd), vm), nt);
-    st4_sse41(y + 8, _mm_add_ps(_mm_mul_ps(i8x4_ps_sse41(_mm_srli_si128(q, 8)), vd), vm), nt);
-    st4_sse41(y + 12, _mm_add_ps(_mm_mul_ps(i8x4_ps_sse41(_mm_srli_si128(q, 12)), vd), vm), nt);
+    const __m128 x0 = i8x4_ps_sse41(q), x1 = i8x4_ps_sse41(_mm_srli_si128(q, 4));
+    const __m128 x2 = i8x4_ps_sse41(_mm_srli_si128(q, 8));
+    const __m128 x3 = i8x4_ps_sse41(_mm_srli_si128(q, 12));
+    st4_sse41(y + 0, add_ordered_sse41(_mm_mul_ps(x0, vd), vm), nt);
+    st4_sse41(y + 4, add_ordered_sse41(_mm_mul_ps(x1, vd), vm), nt);
+    st4_sse41(y + 8, add_ordered_sse41(_mm_mul_ps(x2, vd), vm), nt);
+    st4_sse41(y + 12, add_ordered_sse41(_mm_mul_ps(x3, vd), vm), nt);
 }
 
 TGT_SSE41 static ALWAYS_INLINE void put16s_sse41(float *y, __m128i q, float d, float m, bool nt)
@@ -141,8 +174,8 @@ TGT_AVX2 static ALWAYS_INLINE void put16m_avx2(float *y, __m128i q, float d, flo
     const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
     const __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
     const __m256 b = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8)));
-    st8_avx2(y + 0, _mm256_add_ps(_mm256_mul_ps(a, vd), vm), nt);
-    st8_avx2(y + 8, _mm256_add_ps(_mm256_mul_ps(b, vd), vm), nt);
+    st8_avx2(y + 0, add_ordered_avx2(_mm256_mul_ps(a, vd), vm), nt);
+    st8_avx2(y + 8, add_ordered_avx2(_mm256_mul_ps(b, vd), vm), nt);
 }
 
 TGT_AVX2 static ALWAYS_INLINE void put16s_avx2(float *y, __m128i q, float d, float m, bool nt)
@@ -189,7 +222,7 @@ TGT_AVX512 static ALWAYS_INLINE void put16_avx512(float *y, __m128i q, float d, 
 TGT_AVX512 static ALWAYS_INLINE void put16m_avx512(float *y, __m128i q, float d, float m, bool nt)
 {
     const __m512 a = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q));
-    st16_avx512(y, _mm512_add_ps(_mm512_mul_ps(a, _mm512_set1_ps(d)), _mm512_set1_ps(m)), nt);
+    st16_avx512(y, add_ordered_avx512(_mm512_mul_ps(a, _mm512_set1_ps(d)), _mm512_set1_ps(m)), nt);
 }
 
 TGT_AVX512 static ALWAYS_INLINE void put16s_avx512(float *y, __m128i q, float d, float m, bool nt)
