@@ -20,7 +20,7 @@
  *                in the background, so the reader rarely waits for the GPU.
  *
  * The cache is bounded by cache_bytes less the resident memory the GPU
- * runtime added when it started (libraries, driver mappings: about 150 MiB
+ * runtime added when it started (libraries, driver mappings: 100-155 MiB
  * for CUDA), so the daemon's footprint stays near cache_bytes, not above it.
  *
  * Any GPU failure falls back to the CPU for that read and is recorded with
