@@ -142,6 +142,27 @@ START_TEST(every_offset_and_length)
 }
 END_TEST
 
+/* Without GPU windows, serve_read_ref() fills the caller's buffer and holds
+ * nothing, on success and on failure alike. */
+START_TEST(read_ref_without_windows_copies)
+{
+    struct fixture fx = open_fixture(1);
+    char buf[N * 4];
+    const void *data = NULL;
+    struct serve_hold *hold = (struct serve_hold *)&fx; /* must be cleared */
+
+    ck_assert_int_eq(serve_read_ref(fx.s, 1, buf, 40, 8, &data, &hold), 40);
+    ck_assert_ptr_eq(data, buf);
+    ck_assert_ptr_null(hold);
+    ck_assert_mem_eq(buf, (const char *)want_q8 + 8, 40);
+    hold = (struct serve_hold *)&fx;
+    ck_assert_int_eq(serve_read_ref(fx.s, 2, buf, 16, 0, &data, &hold), -EIO);
+    ck_assert_ptr_null(hold);
+    serve_release(fx.s, NULL);
+    close_fixture(&fx);
+}
+END_TEST
+
 START_TEST(unknown_type_fails_with_reason)
 {
     struct fixture fx = open_fixture(1);
@@ -208,6 +229,7 @@ int main(void)
     TCase *tc = tcase_create("serve");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, every_offset_and_length);
+    tcase_add_test(tc, read_ref_without_windows_copies);
     tcase_add_test(tc, unknown_type_fails_with_reason);
     tcase_add_test(tc, model_changed_is_eio);
     tcase_add_test(tc, describe_names_the_read_path);
