@@ -639,13 +639,12 @@ static void ra_consider(struct serve *s, uint64_t t, uint64_t k, uint64_t nwin)
     pthread_cond_signal(&s->ra_cond);
 }
 
-/* Give back a window reference, and look ahead from it. */
-static void window_done(struct serve *s, struct window *w, uint64_t nwin)
+/* ra_consider(), taking serve.lock. */
+static void ra_look(struct serve *s, uint64_t t, uint64_t k, uint64_t nwin)
 {
     pthread_mutex_lock(&s->lock);
-    ra_consider(s, w->t, w->k, nwin);
+    ra_consider(s, t, k, nwin);
     pthread_mutex_unlock(&s->lock);
-    window_put(s, w);
 }
 
 /* Bring the GPU runtime up (or learn it will not come) before the first
@@ -701,17 +700,15 @@ static int gpu_read(struct serve *s, uint64_t t, char *buf, size_t len, uint64_t
         if (w == NULL)
             return err;
         *path |= w->path;
+        ra_look(s, t, k, nwin);
         const char *src = (const char *)w->data + (pos - k * wbytes);
         if (hold != NULL && pos == off && n == len) {
             *data = src;
             *hold = w;
-            pthread_mutex_lock(&s->lock);
-            ra_consider(s, t, k, nwin);
-            pthread_mutex_unlock(&s->lock);
             return 0;
         }
         memcpy(buf + (pos - off), src, (size_t)n);
-        window_done(s, w, nwin);
+        window_put(s, w);
         pos += n;
     }
     return 0;
