@@ -211,27 +211,49 @@ static const uint32_t all_types[] = {GT_F32,  GT_F16,  GT_BF16,   GT_Q4_0,  GT_Q
                                      GT_Q6_K, GT_Q8_K, GT_IQ4_NL, GT_IQ4_XS};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
+/* nb random blocks of `type` and their decode by the scalar reference. */
+struct sample {
+    uint8_t *src;
+    float *want;
+    uint64_t n; /* elements */
+};
+
+static struct sample sample_new(uint32_t type, uint64_t nb, uint64_t seed)
+{
+    struct sample sm = {.n = nb * rb_block_elems(type)};
+    struct rb_rng rng = {seed};
+    sm.src = malloc(nb * rb_block_bytes(type));
+    sm.want = malloc(sm.n * 4);
+    ck_assert(sm.src && sm.want);
+    ck_assert_int_eq(rb_fill(type, nb, &rng, sm.src), 0);
+    ck_assert_int_eq(dequant_blocks_scalar(type, sm.src, nb, sm.want), 0);
+    return sm;
+}
+
+static void sample_free(struct sample *sm)
+{
+    free(sm->src), free(sm->want);
+}
+
 START_TEST(every_level_matches_scalar)
 {
     const uint32_t type = all_types[_i];
     const uint64_t nb = rb_block_elems(type) == 1 ? 70001 : 777; /* odd: vector tails */
-    const size_t n = nb * rb_block_elems(type);
-    uint8_t *src = malloc(nb * rb_block_bytes(type));
-    float *want = malloc(n * 4), *got = malloc(n * 4);
-    struct rb_rng rng = {42 + type};
-    ck_assert(src && want && got);
-    ck_assert_int_eq(rb_fill(type, nb, &rng, src), 0);
-    ck_assert_int_eq(dequant_blocks_scalar(type, src, nb, want), 0);
+    struct sample sm = sample_new(type, nb, 42 + type);
+    const size_t n = sm.n;
+    float *got = malloc(n * 4);
+    ck_assert(got);
     for (int l = DQ_SSE41; l <= (int)dequant_cpu_level(); l++) {
         memset(got, 0x5A, n * 4);
-        ck_assert_int_eq(dequant_blocks_at(type, (enum dequant_level)l, src, nb, got), 0);
-        ck_assert_msg(memcmp(want, got, n * 4) == 0, "type %u level %s", type,
+        ck_assert_int_eq(dequant_blocks_at(type, (enum dequant_level)l, sm.src, nb, got), 0);
+        ck_assert_msg(memcmp(sm.want, got, n * 4) == 0, "type %u level %s", type,
                       dequant_level_name((enum dequant_level)l));
     }
     memset(got, 0x5A, n * 4);
-    ck_assert_int_eq(dequant_blocks(type, src, nb, got), 0);
-    ck_assert(memcmp(want, got, n * 4) == 0);
-    free(src), free(want), free(got);
+    ck_assert_int_eq(dequant_blocks(type, sm.src, nb, got), 0);
+    ck_assert(memcmp(sm.want, got, n * 4) == 0);
+    free(got);
+    sample_free(&sm);
 }
 END_TEST
 
@@ -239,12 +261,9 @@ START_TEST(range_matches_slices)
 {
     const uint32_t type = all_types[_i];
     const uint64_t nb = 9, be = rb_block_elems(type), n = nb * be;
-    uint8_t *src = malloc(nb * rb_block_bytes(type));
-    float *full = malloc(n * 4), *part = malloc((n + 1) * 4);
-    struct rb_rng rng = {7 + type};
-    ck_assert(src && full && part);
-    rb_fill(type, nb, &rng, src);
-    dequant_blocks_scalar(type, src, nb, full);
+    struct sample sm = sample_new(type, nb, 7 + type);
+    float *part = malloc((n + 1) * 4);
+    ck_assert(part);
     const uint64_t firsts[] = {0, 1, be - 1, be, be + 3, 2 * be - 1, n - 1, n / 2 + 1};
     const uint64_t counts[] = {0, 1, 2, be - 1, be, be + 1, 3 * be + 5};
     for (size_t f = 0; f < 8; f++) {
@@ -252,13 +271,15 @@ START_TEST(range_matches_slices)
             const uint64_t first = firsts[f] % n;
             const uint64_t count = first + counts[c] > n ? n - first : counts[c];
             part[count] = 12345.0f; /* guard: nothing written past the end */
-            ck_assert_int_eq(dequant_range(type, src, first, count, part), 0);
-            ck_assert_msg(memcmp(part, full + first, count * 4) == 0, "type %u first %lu count %lu",
-                          type, (unsigned long)first, (unsigned long)count);
+            ck_assert_int_eq(dequant_range(type, sm.src, first, count, part), 0);
+            ck_assert_msg(memcmp(part, sm.want + first, count * 4) == 0,
+                          "type %u first %lu count %lu", type, (unsigned long)first,
+                          (unsigned long)count);
             ck_assert(part[count] == 12345.0f);
         }
     }
-    free(src), free(full), free(part);
+    free(part);
+    sample_free(&sm);
 }
 END_TEST
 
@@ -292,26 +313,22 @@ START_TEST(stream_variants_match_scalar)
 {
     const uint32_t type = all_types[_i];
     const uint64_t nb = rb_block_elems(type) == 1 ? 70001 : 777; /* odd: vector tails */
-    const uint64_t n = nb * rb_block_elems(type);
-    uint8_t *src = malloc(nb * rb_block_bytes(type));
-    float *want = malloc(n * 4), *base;
-    struct rb_rng rng = {99 + type};
-    ck_assert(src && want);
-    ck_assert_int_eq(rb_fill(type, nb, &rng, src), 0);
-    ck_assert_int_eq(dequant_blocks_scalar(type, src, nb, want), 0);
+    struct sample sm = sample_new(type, nb, 99 + type);
+    const uint64_t n = sm.n;
+    float *base;
     for (int l = DQ_SSE41; l <= (int)dequant_cpu_level(); l++) {
         const dequant_fn fn = dequant_simd_fn(type, (enum dequant_level)l, true);
         ck_assert((fn == NULL) == (dequant_simd_fn(type, (enum dequant_level)l, false) == NULL));
         if (fn == NULL)
             continue;
         float *got = guarded(n, 4, &base);
-        fn(src, nb, got);
-        ck_assert_msg(memcmp(want, got, n * 4) == 0, "type %u level %s", type,
+        fn(sm.src, nb, got);
+        ck_assert_msg(memcmp(sm.want, got, n * 4) == 0, "type %u level %s", type,
                       dequant_level_name((enum dequant_level)l));
         guards_intact(base, got, n);
         free(base);
     }
-    free(src), free(want);
+    sample_free(&sm);
 }
 END_TEST
 
@@ -324,26 +341,23 @@ START_TEST(large_output_matches_scalar)
     const uint32_t type = all_types[_i];
     const uint64_t be = rb_block_elems(type);
     const uint64_t nb = DQ_STREAM_MIN_BYTES / 4 / be + 3, n = nb * be;
-    uint8_t *src = malloc(nb * rb_block_bytes(type));
-    float *want = malloc(n * 4), *base;
-    struct rb_rng rng = {123 + type};
-    ck_assert(src && want);
-    ck_assert_int_eq(rb_fill(type, nb, &rng, src), 0);
-    ck_assert_int_eq(dequant_blocks_scalar(type, src, nb, want), 0);
+    struct sample sm = sample_new(type, nb, 123 + type);
+    float *base;
     static const size_t offs[] = {0, 1, 4};
     for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
         float *got = guarded(n, offs[k], &base);
-        ck_assert_int_eq(dequant_blocks(type, src, nb, got), 0);
-        ck_assert_msg(memcmp(want, got, n * 4) == 0, "type %u at +%zu floats", type, offs[k]);
+        ck_assert_int_eq(dequant_blocks(type, sm.src, nb, got), 0);
+        ck_assert_msg(memcmp(sm.want, got, n * 4) == 0, "type %u at +%zu floats", type, offs[k]);
         guards_intact(base, got, n);
         free(base);
     }
     /* From element 1: the whole blocks start mid-output, at another offset. */
     float *got = guarded(n - 1, 0, &base);
-    ck_assert_int_eq(dequant_range(type, src, 1, n - 1, got), 0);
-    ck_assert_msg(memcmp(want + 1, got, (n - 1) * 4) == 0, "type %u range", type);
+    ck_assert_int_eq(dequant_range(type, sm.src, 1, n - 1, got), 0);
+    ck_assert_msg(memcmp(sm.want + 1, got, (n - 1) * 4) == 0, "type %u range", type);
     guards_intact(base, got, n - 1);
-    free(base), free(src), free(want);
+    free(base);
+    sample_free(&sm);
 }
 END_TEST
 
