@@ -21,9 +21,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "dequant.h"
+#include "decode/dequant.h"
 #include "random_blocks.h"
-#include "workers.h"
+#include "read/workers.h"
 
 typedef void (*to_float_t)(const void *x, float *y, int64_t k);
 

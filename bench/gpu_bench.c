@@ -15,10 +15,10 @@
  * Markdown table.
  * Exits 77 when there is no GPU.
  */
-#include "dequant.h"
-#include "ggml_types.h"
-#include "gpu.h"
-#include "gpu_backend.h"
+#include "decode/dequant.h"
+#include "format/ggml_types.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>

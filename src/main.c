@@ -15,12 +15,12 @@
  * context does not survive fork().
  */
 #define _GNU_SOURCE /* pipe2 */
-#include "fs.h"
+#include "fs/fs.h"
 
-#include "control.h"
-#include "gguf.h"
-#include "gpu.h"
-#include "serve.h"
+#include "read/control.h"
+#include "format/gguf.h"
+#include "gpu/gpu.h"
+#include "read/serve.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -30,9 +30,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dequant.h"
-#include "dequant_internal.h"
-#include "names.h"
+#include "decode/dequant.h"
+#include "decode/dequant_internal.h"
+#include "fs/names.h"
 #include "random_blocks.h"
 
 /* ------------------------------------------------------- ggml's ABI */

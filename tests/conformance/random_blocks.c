@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "ggml_types.h"
+#include "format/ggml_types.h"
 
 /* Where a type keeps its scales: up to two fp16 fields, or one fp32. */
 struct layout {

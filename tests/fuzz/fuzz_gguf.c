@@ -6,8 +6,8 @@
  * blocks are exercised. The parser's guarantee under test: an accepted
  * tensor's bytes lie inside the image, so the decoder never reads past it.
  */
-#include "dequant.h"
-#include "gguf.h"
+#include "decode/dequant.h"
+#include "format/gguf.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
  *   gpu_api probe BACKEND   print "ok gpu-..." or "fallback REASON" for one
  *                           read through BACKEND (for the shell tests)
  */
-#include "gpu.h"
+#include "gpu/gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>

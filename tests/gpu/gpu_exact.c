@@ -10,10 +10,10 @@
  * pipeline cuts reads into chunks): over all of that huge input at once, and
  * with tiny grids, so the 64-bit indexing and the grid stride are exercised.
  */
-#include "dequant.h"
-#include "ggml_types.h"
-#include "gpu.h"
-#include "gpu_backend.h"
+#include "decode/dequant.h"
+#include "format/ggml_types.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_backend.h"
 
 #include <pthread.h>
 #include <stdio.h>

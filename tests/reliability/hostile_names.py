@@ -1,5 +1,5 @@
 """Tensor names that try to escape the mount or hide, and the file names
-the mount must show for them (README "File names", src/names.h)."""
+the mount must show for them (README "File names", src/fs/names.h)."""
 
 import os
 

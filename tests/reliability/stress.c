@@ -27,10 +27,10 @@
  * turns a read that never returns into a failure instead of a hang.
  */
 #define _GNU_SOURCE
-#include "dequant.h"
-#include "ggml_types.h"
-#include "gguf.h"
-#include "names.h"
+#include "decode/dequant.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
+#include "fs/names.h"
 
 #include <dirent.h>
 #include <errno.h>

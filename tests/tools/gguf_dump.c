@@ -5,8 +5,8 @@
  * shape, absolute offset, bytes, name), or "gguffs: FILE: <why>" on stderr.
  * Exit status 1 if any file was refused.
  */
-#include "ggml_types.h"
-#include "gguf.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
 
 #include <stdio.h>
 

@@ -2,8 +2,8 @@
  * validation rule (docs/format.md). Images are built in memory by a small
  * builder; each refusal is checked for the rule's message and its location.
  */
-#include "ggml_types.h"
-#include "gguf.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
 
 #include <check.h>
 #include "check_run.h"

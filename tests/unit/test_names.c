@@ -1,5 +1,5 @@
 /* test_names.c - the tensor name <-> file name mapping (names.c). */
-#include "names.h"
+#include "fs/names.h"
 
 #include <check.h>
 #include "check_run.h"

@@ -1,9 +1,9 @@
 /* test_serve.c - the CPU read path (serve.c) and the control records
  * (control.c), without FUSE: a model file written here, read at every
  * offset and length, then truncated under the reader. */
-#include "control.h"
-#include "gguf.h"
-#include "serve.h"
+#include "read/control.h"
+#include "format/gguf.h"
+#include "read/serve.h"
 
 #include <check.h>
 #include "check_run.h"

@@ -17,8 +17,8 @@
  *
  * The rules, one line each, are listed in docs/format.md.
  */
-#include "gguf.h"
-#include "ggml_types.h"
+#include "format/gguf.h"
+#include "format/ggml_types.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* knob.c - tuning knobs read from the environment. See knob.h. */
-#include "knob.h"
+#include "read/knob.h"
 
 #include <stdlib.h>
 

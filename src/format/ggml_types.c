@@ -5,7 +5,7 @@
  * retired (Q4_2, Q4_3, Q4_0_4_4, ...) are absent on purpose: a tensor of such
  * a type is listed but cannot be served.
  */
-#include "ggml_types.h"
+#include "format/ggml_types.h"
 
 #include <stddef.h>
 #include <stdio.h>

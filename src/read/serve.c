@@ -32,15 +32,15 @@
  * a size or mtime different from the one at mount time fails the read with
  * EIO and says why in the control file, as does a short pread.
  */
-#include "serve.h"
+#include "read/serve.h"
 
-#include "control.h"
-#include "dequant.h"
-#include "ggml_types.h"
-#include "gguf.h"
-#include "gpu.h"
-#include "knob.h"
-#include "workers.h"
+#include "read/control.h"
+#include "decode/dequant.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
+#include "gpu/gpu.h"
+#include "read/knob.h"
+#include "read/workers.h"
 
 #include <errno.h>
 #include <inttypes.h>

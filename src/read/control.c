@@ -7,11 +7,11 @@
  * rendering also takes to copy it. A rendered snapshot is consistent per
  * field, not across fields: good enough for a report, and never torn text.
  */
-#include "control.h"
+#include "read/control.h"
 
-#include "ggml_types.h"
-#include "gguf.h"
-#include "names.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
+#include "fs/names.h"
 
 #include <inttypes.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* names.c - tensor name <-> file name mapping. See names.h. */
-#include "names.h"
+#include "fs/names.h"
 
 #include <stdbool.h>
 #include <string.h>

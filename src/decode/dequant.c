@@ -11,14 +11,14 @@
  * Blocks are read byte by byte or through memcpy: a GGUF tensor's blocks sit
  * at any alignment inside the mapped file.
  */
-#include "dequant.h"
-#include "dequant_internal.h"
+#include "decode/dequant.h"
+#include "decode/dequant_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ggml_types.h"
+#include "format/ggml_types.h"
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -10,7 +10,7 @@
  * in bind() because it is per thread and libfuse serves reads from a pool of
  * worker threads.
  */
-#include "gpu_backend.h"
+#include "gpu/gpu_backend.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

@@ -23,9 +23,9 @@
  * MAX_LANES exist; beyond that a caller waits for one to come back), so
  * readers never share buffers and the device memory used stays bounded.
  */
-#include "gpu.h"
-#include "gpu_backend.h"
-#include "knob.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_backend.h"
+#include "read/knob.h"
 
 #include <errno.h>
 #include <pthread.h>

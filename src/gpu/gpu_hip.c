@@ -9,7 +9,7 @@
  * The current device is per thread in HIP as in CUDA, so bind() sets it on
  * every call: libfuse serves reads from a pool of worker threads.
  */
-#include "gpu_backend.h"
+#include "gpu/gpu_backend.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

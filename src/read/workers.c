@@ -12,7 +12,7 @@
  * MiB), so a chunk is claimed under the mutex: contention is a handful of
  * lock operations per request.
  */
-#include "workers.h"
+#include "read/workers.h"
 
 #include <pthread.h>
 #include <stdbool.h>

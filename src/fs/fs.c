@@ -5,13 +5,13 @@
  * what it is (1 root, 2 control file, 3 + i tensor i), lookup() finds a name
  * in a hash table built once, and forget() has nothing to do.
  */
-#include "fs.h"
+#include "fs/fs.h"
 
-#include "control.h"
-#include "ggml_types.h"
-#include "gguf.h"
-#include "names.h"
-#include "serve.h"
+#include "read/control.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
+#include "fs/names.h"
+#include "read/serve.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,14 +18,14 @@
  * portable conversion for all 65536 inputs, checked by the unit tests) and
  * through dequant_fp16() otherwise.
  */
-#include "dequant_internal.h"
+#include "decode/dequant_internal.h"
 
 #include <cpuid.h>
 #include <immintrin.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "ggml_types.h"
+#include "format/ggml_types.h"
 
 #define TGT_SSE41 __attribute__((target("sse4.1")))
 #define TGT_AVX2 __attribute__((target("avx2,f16c")))
