@@ -50,6 +50,8 @@ struct ggml_type_info {
     const char *name;     /* ggml's spelling: "q4_0", "bf16", ... */
     uint32_t block_elems; /* elements per block (1 for plain types) */
     uint32_t block_bytes; /* bytes per block */
+    /* The GPU kernel's symbol in kernels/, or NULL: no GPU decoder. */
+    const char *gpu_kernel;
 };
 
 /* The entry for `id`, or NULL if ggml has no such type (or gguffs does not
