@@ -4,7 +4,7 @@
  *
  * Measures, on one device: the device's own copy bandwidth (a large
  * device-to-device copy, bytes read + written), the kernel alone (bytes in +
- * out), pinned PCIe bandwidth each way, and gpu_q4_0() host to host on
+ * out), pinned PCIe bandwidth each way, and gpu_decode() host to host on
  * tensors of real shapes, each against its limit:
  *   kernel        vs device copy bandwidth
  *   host to host  vs max(in / H2D, out / D2H): the time the PCIe copies
@@ -15,6 +15,7 @@
  * Markdown table.
  * Exits 77 when there is no GPU.
  */
+#include "common/facts.h"
 #include "decode/dequant.h"
 #include "format/ggml_types.h"
 #include "gpu/gpu.h"
@@ -32,7 +33,9 @@
 struct dev {
     struct gpu *g;
     const struct gpu_ops *be;
+    const struct gpu_bench_ops *bo; /* d2d and events, resolved apart */
     struct gpu_rt *rt;
+    gpu_fn kernel;
     gpu_stream s;
     gpu_event e0, e1;
 };
@@ -96,13 +99,13 @@ static double time_op(struct dev *d, enum op op, gpu_dptr a, gpu_dptr b, void *h
     double ms[MAXREPS];
     for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
         float t;
-        CK(d, "event record", d->be->event_record(d->rt, d->e0, d->s));
+        CK(d, "event record", d->bo->event_record(d->rt, d->e0, d->s));
         switch (op) {
         case OP_D2D:
-            CK(d, "copy d2d", d->be->d2d(d->rt, b, a, n, d->s));
+            CK(d, "copy d2d", d->bo->d2d(d->rt, b, a, n, d->s));
             break;
         case OP_KERNEL:
-            CK(d, "kernel", d->be->launch(d->rt, d->s, a, b, n, grid));
+            CK(d, "kernel", d->be->launch(d->rt, d->kernel, d->s, a, b, n, grid));
             break;
         case OP_H2D:
             CK(d, "copy h2d", d->be->h2d(d->rt, a, host, n, d->s));
@@ -111,8 +114,8 @@ static double time_op(struct dev *d, enum op op, gpu_dptr a, gpu_dptr b, void *h
             CK(d, "copy d2h", d->be->d2h(d->rt, host, a, n, d->s));
             break;
         }
-        CK(d, "event record", d->be->event_record(d->rt, d->e1, d->s));
-        CK(d, "event time", d->be->event_ms(d->rt, &t, d->e0, d->e1));
+        CK(d, "event record", d->bo->event_record(d->rt, d->e1, d->s));
+        CK(d, "event time", d->bo->event_ms(d->rt, &t, d->e0, d->e1));
         if (r >= 0)
             ms[r] = t;
     }
@@ -179,7 +182,7 @@ static void device_limits(struct dev *d, bool quick)
     gpu_host_free(d->g, host, pcie > nblocks * Q4_0_BYTES ? pcie : nblocks * Q4_0_BYTES, pinned);
 }
 
-/* gpu_q4_0 host to host on one tensor; checks the bits once. */
+/* gpu_decode of Q4_0 host to host on one tensor; checks the bits once. */
 static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool pin, int reps)
 {
     size_t in = nblocks * Q4_0_BYTES, out = nblocks * OUT_BYTES;
@@ -189,7 +192,7 @@ static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool
     float *ref = malloc(out);
     double secs[MAXREPS];
     char why[512], what[160];
-    const char *path;
+    enum gpu_backend used;
     if (!src || !dst || !ref || ps != pin || pd != pin) {
         fprintf(stderr, "gpu_bench: %s: no memory of the kind asked\n", name);
         exit(1);
@@ -198,8 +201,8 @@ static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool
     memset(dst, 0, out); /* touch it: first-touch page faults are not the GPU's */
     for (int r = -1; r < reps; r++) {
         double t0 = now_s();
-        if (gpu_q4_0(g, src, nblocks, dst, &path, why, sizeof why) != 0) {
-            fprintf(stderr, "gpu_bench: gpu_q4_0: %s\n", why);
+        if (gpu_decode(g, GT_Q4_0, src, nblocks, dst, &used, why, sizeof why) != 0) {
+            fprintf(stderr, "gpu_bench: gpu_decode: %s\n", why);
             exit(1);
         }
         if (r >= 0)
@@ -223,28 +226,45 @@ static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool
     free(ref);
 }
 
-/* The chunk size is read when a gpu starts: one fresh gpu per size. */
+/* The chunk size is an option of a gpu: one fresh gpu per size. */
 static void chunk_sweep(const struct gpu_options *opt, uint64_t nblocks, bool quick)
 {
-    static const char *const sizes[] = {"8192", "16384", "32768", "65536", "131072"};
+    static const uint64_t sizes[] = {8192, 16384, 32768, 65536, 131072};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         char name[96];
-        setenv("GGUFFS_GPU_CHUNK_BLOCKS", sizes[i], 1);
-        struct gpu *g = gpu_new(opt);
+        struct gpu_options o = *opt;
+        o.chunk_blocks = sizes[i];
+        struct gpu *g = gpu_new(&o);
         if (!g)
             exit(1);
-        snprintf(name, sizeof name, "4096x11008, chunk %s blocks", sizes[i]);
+        snprintf(name, sizeof name, "4096x11008, chunk %llu blocks", (unsigned long long)sizes[i]);
         host_to_host(g, name, nblocks, true, quick ? 3 : 10);
-        snprintf(name, sizeof name, "8 MiB window, chunk %s blocks", sizes[i]);
+        snprintf(name, sizeof name, "8 MiB window, chunk %llu blocks",
+                 (unsigned long long)sizes[i]);
         host_to_host(g, name, 65536, true, quick ? 5 : 30);
         gpu_free(g);
     }
-    unsetenv("GGUFFS_GPU_CHUNK_BLOCKS");
+}
+
+/* gpu_describe()'s facts, as the control file shows them. */
+static void print_facts(struct gpu *g)
+{
+    struct facts *f = facts_new();
+    if (f == NULL)
+        return;
+    gpu_describe(g, f);
+    for (size_t i = 0; i < facts_count(f); i++)
+        printf("# %s: %s\n", facts_key(f, i), facts_value(f, i));
+    facts_free(f);
 }
 
 int main(int argc, char **argv)
 {
-    struct gpu_options opt = {.backend = GPU_BACKEND_AUTO};
+    /* A benchmark, not the product: it may take the code objects from the
+     * environment itself. */
+    struct gpu_options opt = {.backend = GPU_BACKEND_AUTO,
+                              .fatbin = getenv("Q4_0_DEQUANT_FATBIN"),
+                              .hsaco = getenv("Q4_0_DEQUANT_HSACO")};
     bool quick = false, kernel_only = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc &&
@@ -264,26 +284,32 @@ int main(int argc, char **argv)
         }
     }
     struct dev d = {0};
-    char why[512], desc[2048];
+    char why[512];
     d.g = gpu_new(&opt);
     if (!d.g)
         return 1;
-    if (gpu_runtime(d.g, &d.be, &d.rt, why, sizeof why) != 0) {
+    if (gpu_runtime(d.g, GT_Q4_0, &d.be, &d.rt, &d.kernel, why, sizeof why) != 0) {
         printf("SKIP: no GPU (backend %s): %s\n", gpu_backend_name(opt.backend), why);
         gpu_free(d.g);
         return 77;
     }
+    d.bo = d.be->bench;
+    if (d.bo->resolve(d.rt, why, sizeof why) != 0) {
+        fprintf(stderr, "gpu_bench: %s\n", why);
+        gpu_free(d.g);
+        return 1;
+    }
     CK(&d, "stream", d.be->stream_new(d.rt, &d.s));
-    CK(&d, "event", d.be->event_new(d.rt, &d.e0));
-    CK(&d, "event", d.be->event_new(d.rt, &d.e1));
-    gpu_describe(d.g, desc, sizeof desc);
-    printf("%s\n", desc);
+    CK(&d, "event", d.bo->event_new(d.rt, &d.e0));
+    CK(&d, "event", d.bo->event_new(d.rt, &d.e1));
+    print_facts(d.g);
+    printf("\n");
     printf("| measure | bytes moved | ms (median) | GB/s | against | ratio |\n");
     printf("| --- | --- | --- | --- | --- | --- |\n");
     device_limits(&d, quick);
     if (kernel_only) {
-        d.be->event_free(d.rt, d.e0);
-        d.be->event_free(d.rt, d.e1);
+        d.bo->event_free(d.rt, d.e0);
+        d.bo->event_free(d.rt, d.e1);
         d.be->stream_free(d.rt, d.s);
         gpu_free(d.g);
         return 0;
@@ -295,8 +321,8 @@ int main(int argc, char **argv)
     if (!quick)
         host_to_host(d.g, "8192x28672", big, true, 5);
     chunk_sweep(&opt, llama, quick);
-    d.be->event_free(d.rt, d.e0);
-    d.be->event_free(d.rt, d.e1);
+    d.bo->event_free(d.rt, d.e0);
+    d.bo->event_free(d.rt, d.e1);
     d.be->stream_free(d.rt, d.s);
     gpu_free(d.g);
     return 0;

@@ -17,10 +17,9 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "fs/fs.h"
 
-#include "read/control.h"
 #include "format/gguf.h"
 #include "gpu/gpu.h"
-#include "read/serve.h"
+#include "read/read.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -322,7 +321,7 @@ struct run {
     struct fuse_conn_info_opts *conn_opts;
     struct gguf_model *m;
     struct gpu_options gpu_opt;
-    struct serve_options serve_opt;
+    struct read_options read_opt;
     struct readahead ra;
 };
 
@@ -349,14 +348,12 @@ static int serve_mount(struct run *r, int ready)
     int status = 1;
     char err[256];
     struct gpu *g = NULL;
-    struct control *c = NULL;
-    struct serve *s = NULL;
+    struct reader *rd = NULL;
     struct fs *fs = NULL;
     struct fuse_session *se = NULL;
 
     report.fd = ready;
-    if ((g = gpu_new(&r->gpu_opt)) == NULL || (c = control_new(r->m)) == NULL ||
-        (s = serve_new(r->m, g, c, &r->serve_opt)) == NULL) {
+    if ((g = gpu_new(&r->gpu_opt)) == NULL || (rd = read_new(r->m, g, &r->read_opt)) == NULL) {
         fprintf(stderr, "gguffs: out of memory\n");
         goto out;
     }
@@ -364,7 +361,7 @@ static int serve_mount(struct run *r, int ready)
                             .conn_opts = r->conn_opts,
                             .ready = on_init,
                             .ready_arg = &r->ra};
-    if ((fs = fs_new(r->m, s, c, &fo, err, sizeof(err))) == NULL) {
+    if ((fs = fs_new(r->m, rd, &fo, err, sizeof(err))) == NULL) {
         fprintf(stderr, "gguffs: %s: %s\n", r->opt->model, err);
         goto out;
     }
@@ -389,8 +386,7 @@ out_session:
 out:
     report_close(); /* if init never ran: EOF tells the parent */
     fs_free(fs);
-    serve_free(s);
-    control_free(c);
+    read_free(rd);
     gpu_free(g);
     return status;
 }
@@ -416,8 +412,9 @@ static int setup(struct run *r, const char *prog)
                 o->cache_size ? o->cache_size : DEFAULT_CACHE_SIZE);
         return -1;
     }
-    r->serve_opt.cache_bytes = cache;
-    r->serve_opt.threads = o->threads;
+    read_options_init(&r->read_opt);
+    r->read_opt.cache_bytes = cache;
+    r->read_opt.threads = o->threads;
     if (o->readahead != NULL && parse_size(o->readahead, &r->ra.bytes) != 0) {
         fprintf(stderr, "gguffs: bad readahead '%s' (a size, e.g. 1M)\n", o->readahead);
         return -1;

@@ -7,11 +7,12 @@
  */
 #include "fs/fs.h"
 
-#include "read/control.h"
+#include "common/facts.h"
+#include "fs/control.h"
 #include "format/ggml_types.h"
 #include "format/gguf.h"
 #include "fs/names.h"
-#include "read/serve.h"
+#include "read/read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +40,7 @@
  * tensor count, so probes stay short. */
 struct fs {
     const struct gguf_model *m;
-    struct serve *s;
-    struct control *c;
+    struct reader *r;
     struct fs_options opt;
     char **fname;          /* file name of tensor i */
     uint64_t *slot;        /* tensor index + 1, 0 = empty */
@@ -127,10 +127,14 @@ static void snapshot_put(struct fs *fs, struct snapshot *sn)
 static struct snapshot *snapshot_new(struct fs *fs)
 {
     struct snapshot *sn = calloc(1, sizeof(*sn));
-    char *pre = fs_describe(fs);
-    if (sn != NULL && pre != NULL)
-        sn->text = control_render(fs->c, pre, &sn->len);
-    free(pre);
+    struct facts *f = facts_new();
+    if (f != NULL) {
+        control_model_facts(fs->m, f);
+        read_describe(fs->r, f);
+    }
+    if (sn != NULL && f != NULL && !facts_failed(f))
+        sn->text = control_render(fs->m, f, read_records(fs->r), &sn->len);
+    facts_free(f);
     if (sn == NULL || sn->text == NULL) {
         free(sn);
         return NULL;
@@ -181,8 +185,8 @@ static int build_names(struct fs *fs, char *err, size_t errlen)
     return 0;
 }
 
-struct fs *fs_new(const struct gguf_model *m, struct serve *s, struct control *c,
-                  const struct fs_options *opt, char *err, size_t errlen)
+struct fs *fs_new(const struct gguf_model *m, struct reader *r, const struct fs_options *opt,
+                  char *err, size_t errlen)
 {
     struct fs *fs = calloc(1, sizeof(*fs));
     if (fs == NULL) {
@@ -190,8 +194,7 @@ struct fs *fs_new(const struct gguf_model *m, struct serve *s, struct control *c
         return NULL;
     }
     fs->m = m;
-    fs->s = s;
-    fs->c = c;
+    fs->r = r;
     fs->opt = *opt;
     pthread_mutex_init(&fs->snap_lock, NULL);
     if (pthread_key_create(&fs->buf_key, buf_free) != 0) {
@@ -220,31 +223,6 @@ void fs_free(struct fs *fs)
     buf_free(pthread_getspecific(fs->buf_key));
     pthread_key_delete(fs->buf_key);
     free(fs);
-}
-
-char *fs_describe(struct fs *fs)
-{
-    const struct gguf_model *m = fs->m;
-    char head[2048];
-    int n = snprintf(head, sizeof(head),
-                     "# gguffs %s\n# model: %s\n# file size: %jd\n# gguf version: %" PRIu32
-                     "\n# tensors: %" PRIu64 "\n# metadata keys: %" PRIu64 "\n# alignment: %" PRIu32
-                     "\n",
-                     GGUFFS_VERSION, m->path, (intmax_t)m->st.st_size, m->version, m->n_tensors,
-                     m->n_kv, m->alignment);
-    if (n < 0)
-        return NULL;
-    char *rest = serve_describe(fs->s);
-    if (rest == NULL)
-        return NULL;
-    size_t hl = strlen(head), rl = strlen(rest);
-    char *out = malloc(hl + rl + 1);
-    if (out != NULL) {
-        memcpy(out, head, hl);
-        memcpy(out + hl, rest, rl + 1);
-    }
-    free(rest);
-    return out;
 }
 
 /* ----------------------------------------------------------------------
@@ -479,13 +457,14 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         return;
     }
     const void *data;
-    struct serve_hold *hold;
-    ssize_t n = serve_read_ref(fs->s, ino - INO_TENSOR0, buf, size, (uint64_t)off, &data, &hold);
+    struct read_hold *hold;
+    ssize_t n =
+        read_tensor(fs->r, ino - INO_TENSOR0, DTYPE_F32, buf, size, (uint64_t)off, &data, &hold);
     if (n < 0)
         fuse_reply_err(req, (int)-n);
     else
         fuse_reply_buf(req, data, (size_t)n);
-    serve_release(fs->s, hold);
+    read_release(fs->r, hold);
 }
 
 static void fs_access(fuse_req_t req, fuse_ino_t ino, int mask)

@@ -21,8 +21,7 @@
 #include <fuse_lowlevel.h>
 
 struct gguf_model;
-struct serve;
-struct control;
+struct reader;
 
 struct fs_options {
     unsigned max_read; /* -o max_read=N given to the session, or 0 */
@@ -39,15 +38,11 @@ struct fs;
 
 /* Build the name table. NULL with a message in err when out of memory or a
  * tensor name cannot be mapped to a file name. */
-struct fs *fs_new(const struct gguf_model *m, struct serve *s, struct control *c,
-                  const struct fs_options *opt, char *err, size_t errlen);
+struct fs *fs_new(const struct gguf_model *m, struct reader *r, const struct fs_options *opt,
+                  char *err, size_t errlen);
 void fs_free(struct fs *fs);
 
 /* The operations table. */
 extern const struct fuse_lowlevel_ops fs_ops;
-
-/* The preamble of the control file: model facts and serve_describe().
- * malloc'd, or NULL when out of memory. */
-char *fs_describe(struct fs *fs);
 
 #endif

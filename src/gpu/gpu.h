@@ -1,17 +1,20 @@
-/* gpu.h - GPU dequantization of Q4_0, behind one interface for HIP and CUDA.
+/* gpu.h - GPU dequantization, behind one interface for HIP and CUDA.
  *
  * gpu_new() touches no runtime: the runtime library is dlopen()ed, the device
- * opened and the kernel's code object loaded on the first gpu_q4_0() call,
- * once per process and under a lock, because a GPU context does not survive
- * the fork that daemonizes the mount. The loaded kernel is cached for the life
- * of the `struct gpu`.
+ * opened and the kernels' code object loaded on the first gpu_start() or
+ * gpu_decode() call, once per process and under a lock, because a GPU context
+ * does not survive the fork that daemonizes the mount. The kernels are those
+ * the type table names (format/ggml_types.h, gpu_kernel column), cached for
+ * the life of the `struct gpu`.
  *
- * Every failure is returned, never fatal: the caller serves the read from the
- * CPU and records the reason. A failure that cannot heal (no runtime, no
- * device, stub driver, kernel that does not load) is remembered and returned
- * again at once, without retrying the runtime on every read.
+ * This module alone says whether the GPU is usable, and why not: a failure
+ * that cannot heal (no runtime, no device, stub driver, kernel that does not
+ * load, a sticky runtime error) is kept and returned again at once, without
+ * retrying the runtime; gpu_unusable() asks without taking a lock. Every
+ * failure is returned, never fatal: the caller serves the read from the CPU
+ * and records the reason.
  *
- * Thread-safe: any number of threads may call gpu_q4_0() at once.
+ * Thread-safe: any number of threads may call gpu_decode() at once.
  */
 #ifndef GGUFFS_GPU_H
 #define GGUFFS_GPU_H
@@ -30,9 +33,17 @@ enum gpu_backend {
 struct gpu_options {
     enum gpu_backend backend;
     int device; /* ordinal, default 0 */
+    /* Code objects to load instead of the embedded ones (main.c takes them
+     * from Q4_0_DEQUANT_FATBIN and Q4_0_DEQUANT_HSACO); NULL: embedded. */
+    const char *fatbin, *hsaco;
+    /* For benchmarks: blocks per pipeline chunk (1024 to 4194304) and CTAs
+     * per launch at most; 0: the measured defaults. */
+    uint64_t chunk_blocks;
+    unsigned grid_max;
 };
 
 struct gpu;
+struct facts;
 
 /* Parse "auto", "cpu", "hip" or "cuda". Returns 0, or -1 if unknown. */
 int gpu_backend_parse(const char *s, enum gpu_backend *out);
@@ -42,15 +53,25 @@ const char *gpu_backend_name(enum gpu_backend b);
 struct gpu *gpu_new(const struct gpu_options *opt);
 void gpu_free(struct gpu *g);
 
-/* Decode `nblocks` Q4_0 blocks (18 bytes each) from host memory `src` into
- * host memory `dst` (32 floats a block), bit-identical to ggml's CPU
- * reference. src and dst from gpu_host_alloc() move at full PCIe speed.
- * Returns 0 and sets *path to "gpu-cuda" or "gpu-hip"; or returns -1 with the
- * reason in `why` (e.g. "cuda: no device", "hip: hipErrorNoBinaryForGpu
- * loading /x.hsaco"), and the caller falls back to the CPU. With backend cpu
- * it returns -1 with why "" (no GPU wanted: not a fallback). */
-int gpu_q4_0(struct gpu *g, const void *src, uint64_t nblocks, float *dst, const char **path,
-             char *why, size_t whylen);
+/* False for backend cpu (and a NULL g): no GPU is wanted, and not using
+ * one is no fallback. */
+bool gpu_wanted(const struct gpu *g);
+
+/* Bring the runtime up if it is not. 0 when it is up, else -1 with why. */
+int gpu_start(struct gpu *g, char *why, size_t whylen);
+
+/* True once the GPU has failed for good (or backend cpu), with the reason
+ * in why when why is not NULL. Takes no lock while the GPU is usable. */
+bool gpu_unusable(struct gpu *g, char *why, size_t whylen);
+
+/* Decode `nblocks` blocks of ggml type `type` from host memory `src` into
+ * host memory `dst` (FP32), bit-identical to ggml's CPU reference, with the
+ * type's kernel. src and dst from gpu_host_alloc() move at full PCIe
+ * speed. Returns 0 with the backend used in *used; or -1 with the reason
+ * (e.g. "cuda: no device", "hip: hipErrorNoBinaryForGpu loading /x.hsaco"),
+ * and the caller falls back to the CPU. nblocks 0 only starts the runtime. */
+int gpu_decode(struct gpu *g, uint32_t type, const void *src, uint64_t nblocks, float *dst,
+               enum gpu_backend *used, char *why, size_t whylen);
 
 /* Page-locked host memory when a GPU runtime is up (*pinned = true), else
  * plain memory (*pinned = false). Free with gpu_host_free(), passing the same
@@ -63,12 +84,12 @@ void gpu_host_free(struct gpu *g, void *p, size_t bytes, bool pinned);
  * against its cache budget. */
 size_t gpu_start_bytes(struct gpu *g);
 
-/* True once a runtime is up and the kernel loaded (no later failure yet). */
+/* True once a runtime is up and the kernels loaded (no later failure yet). */
 bool gpu_ready(struct gpu *g);
 
-/* Model-wide facts for the control file: lines starting with "# " (backend,
- * device, kernel source and load time, last permanent failure). Writes at
- * most len bytes including the NUL; returns the length it wanted. */
-size_t gpu_describe(struct gpu *g, char *buf, size_t len);
+/* Facts for the control file, each under key "gpu": backend chosen and
+ * asked for, device, kernels and where they came from, start time and
+ * memory, lanes, the failure that keeps the GPU unused, transient failures. */
+void gpu_describe(struct gpu *g, struct facts *f);
 
 #endif

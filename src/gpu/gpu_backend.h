@@ -10,8 +10,13 @@
  * the code leaves the context unusable (so the failure is permanent).
  * Every operation but open() needs bind() first on the calling thread.
  *
- * gpu_runtime() hands the opened runtime to the benchmark, which times the
- * device directly; nothing else outside gpu*.c should use this header.
+ * The product's operations are resolved when the runtime opens; a missing
+ * one makes the backend unusable. Operations only the benchmark calls
+ * (device copies, timing events) sit apart in struct gpu_bench_ops and are
+ * resolved only by its resolve(), which the benchmark calls: their absence
+ * can never disable a backend. gpu_runtime() hands the opened runtime to the
+ * benchmark and the GPU tests, which drive the device directly; nothing else
+ * outside gpu/ should use this header.
  */
 #ifndef GGUFFS_GPU_BACKEND_H
 #define GGUFFS_GPU_BACKEND_H
@@ -20,21 +25,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gpu/gpu.h"
+
 struct gpu;
 struct gpu_rt; /* one runtime, opened on one device */
 
 typedef uint64_t gpu_dptr; /* a device address */
 typedef void *gpu_stream;
 typedef void *gpu_event;
+typedef void *gpu_fn; /* a loaded kernel */
 
-/* The kernel's launch shape: eight threads per Q4_0 block. */
-#define GPU_Q4_0_THREADS_PER_BLOCK 8
+/* The kernels' launch shape: eight threads per block of the type. */
+#define GPU_THREADS_PER_BLOCK 8
 #define GPU_CTA_THREADS 256
+
+/* What only the benchmark calls; resolve() first, on an open runtime. */
+struct gpu_bench_ops {
+    int (*resolve)(struct gpu_rt *rt, char *why, size_t whylen); /* 0, or -1 with why */
+    int (*d2d)(struct gpu_rt *rt, gpu_dptr dst, gpu_dptr src, size_t n, gpu_stream s);
+    int (*event_new)(struct gpu_rt *rt, gpu_event *e);
+    int (*event_free)(struct gpu_rt *rt, gpu_event e);
+    int (*event_record)(struct gpu_rt *rt, gpu_event e, gpu_stream s);
+    /* Waits for `stop`, then gives the milliseconds between the two. */
+    int (*event_ms)(struct gpu_rt *rt, float *ms, gpu_event start, gpu_event stop);
+};
 
 struct gpu_ops {
     const char *name;    /* "cuda", "hip" */
-    const char *path;    /* "gpu-cuda", "gpu-hip": what a served read records */
-    const char *env;     /* variable naming a code object to load instead */
+    enum gpu_backend id; /* GPU_BACKEND_CUDA, GPU_BACKEND_HIP */
     const char *objkind; /* "fatbin", "hsaco" */
     /* The embedded code object; NULL when the build had no compiler for it. */
     const unsigned char *(*embedded)(size_t *size);
@@ -43,8 +61,10 @@ struct gpu_ops {
      * with the reason ("cuda: no device"): such failures are permanent. */
     struct gpu_rt *(*open)(int ordinal, char *why, size_t whylen);
     void (*close)(struct gpu_rt *rt);
-    /* Load `image` and look up the kernel. 0, or the status code. */
+    /* Load the code object `image`. 0, or the status code. */
     int (*load)(struct gpu_rt *rt, const void *image);
+    /* Look up kernel `name` in the loaded object. 0, or the status code. */
+    int (*function)(struct gpu_rt *rt, const char *name, gpu_fn *fn);
     const char *(*device_name)(struct gpu_rt *rt);
     const char *(*error_name)(struct gpu_rt *rt, int code);
     bool (*sticky)(int code);
@@ -59,32 +79,29 @@ struct gpu_ops {
     int (*stream_sync)(struct gpu_rt *rt, gpu_stream s);
     int (*h2d)(struct gpu_rt *rt, gpu_dptr dst, const void *src, size_t n, gpu_stream s);
     int (*d2h)(struct gpu_rt *rt, void *dst, gpu_dptr src, size_t n, gpu_stream s);
-    int (*d2d)(struct gpu_rt *rt, gpu_dptr dst, gpu_dptr src, size_t n, gpu_stream s);
-    /* Enqueue the kernel over `nblocks` blocks, src -> dst, on stream s,
+    /* Enqueue kernel fn over `nblocks` blocks, src -> dst, on stream s,
      * with `grid` CTAs of GPU_CTA_THREADS (any grid is correct). */
-    int (*launch)(struct gpu_rt *rt, gpu_stream s, gpu_dptr src, gpu_dptr dst, uint64_t nblocks,
-                  unsigned grid);
-    int (*event_new)(struct gpu_rt *rt, gpu_event *e);
-    int (*event_free)(struct gpu_rt *rt, gpu_event e);
-    int (*event_record)(struct gpu_rt *rt, gpu_event e, gpu_stream s);
-    /* Waits for `stop`, then gives the milliseconds between the two. */
-    int (*event_ms)(struct gpu_rt *rt, float *ms, gpu_event start, gpu_event stop);
+    int (*launch)(struct gpu_rt *rt, gpu_fn fn, gpu_stream s, gpu_dptr src, gpu_dptr dst,
+                  uint64_t nblocks, unsigned grid);
+
+    const struct gpu_bench_ops *bench;
 };
 
 extern const struct gpu_ops gpu_ops_cuda;
 extern const struct gpu_ops gpu_ops_hip;
 
-/* Grid size for `nblocks` Q4_0 blocks: one thread per quarter block, at
- * most `max_grid` CTAs (the kernel strides past the grid). */
+/* Grid size for `nblocks` blocks: GPU_THREADS_PER_BLOCK threads a block,
+ * at most `max_grid` CTAs (the kernel strides past the grid). */
 unsigned gpu_grid_for(uint64_t nblocks, unsigned max_grid);
 
 /* Status codes every runtime shares (CUDA's numbering, which HIP follows)
  * that leave a context unusable. */
 bool gpu_code_is_sticky(int code);
 
-/* Bring the runtime up (as the first gpu_q4_0 would) and hand it out, bound
- * to the calling thread. 0, or -1 with the reason. */
-int gpu_runtime(struct gpu *g, const struct gpu_ops **be, struct gpu_rt **rt, char *why,
-                size_t whylen);
+/* Bring the runtime up (as the first gpu_decode would) and hand it out,
+ * bound to the calling thread, with the kernel for ggml type `type` (NULL
+ * kernel: the type has none). 0, or -1 with the reason. */
+int gpu_runtime(struct gpu *g, uint32_t type, const struct gpu_ops **be, struct gpu_rt **rt,
+                gpu_fn *kernel, char *why, size_t whylen);
 
 #endif

@@ -30,6 +30,7 @@ typedef void *CUfunction;
 /* Every symbol used: X(field, "symbol", return, (params)); "a|b" takes the
  * first one the driver has (the _v2 names that cuda.h maps to, then the
  * older ones). */
+/* What the product calls. */
 #define CUDA_SYMBOLS(X)                                                                            \
     X(Init, "cuInit", CUresult, (unsigned))                                                        \
     X(DeviceGetCount, "cuDeviceGetCount", CUresult, (int *))                                       \
@@ -53,7 +54,11 @@ typedef void *CUfunction;
     X(StreamDestroy, "cuStreamDestroy_v2", CUresult, (void *))                                     \
     X(StreamSynchronize, "cuStreamSynchronize", CUresult, (void *))                                \
     X(MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", CUresult, (gpu_dptr, const void *, size_t, void *)) \
-    X(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", CUresult, (void *, gpu_dptr, size_t, void *))       \
+    X(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", CUresult, (void *, gpu_dptr, size_t, void *))
+
+/* What only the benchmark calls (device copies, timing events): resolved
+ * apart, so a driver without them still serves reads. */
+#define CUDA_BENCH_SYMBOLS(X)                                                                      \
     X(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", CUresult, (gpu_dptr, gpu_dptr, size_t, void *))     \
     X(EventCreate, "cuEventCreate", CUresult, (void **, unsigned))                                 \
     X(EventDestroy, "cuEventDestroy_v2", CUresult, (void *))                                       \
@@ -66,11 +71,11 @@ struct gpu_rt {
     void *lib;
 #define X(field, sym, ret, params) ret(*field) params;
     CUDA_SYMBOLS(X)
+    CUDA_BENCH_SYMBOLS(X)
 #undef X
     CUdevice dev;
     CUcontext ctx;
     CUmodule mod;
-    CUfunction fn;
     char name[CU_DEVICE_NAME_MAX];
 };
 
@@ -119,7 +124,7 @@ static void *symbol(void *lib, const char *names)
     return NULL;
 }
 
-/* Load the library and every symbol; 0, or -1 with why. */
+/* Load the library and every symbol the product calls; 0, or -1 with why. */
 static int cuda_resolve(struct gpu_rt *rt, char *why, size_t whylen)
 {
     rt->lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -134,6 +139,20 @@ static int cuda_resolve(struct gpu_rt *rt, char *why, size_t whylen)
         return -1;                                                                                 \
     }
     CUDA_SYMBOLS(X)
+#undef X
+    return 0;
+}
+
+/* The benchmark's symbols, on a runtime already open; 0, or -1 with why. */
+static int cuda_resolve_bench(struct gpu_rt *rt, char *why, size_t whylen)
+{
+#define X(field, sym, ret, params)                                                                 \
+    *(void **)&rt->field = symbol(rt->lib, sym);                                                   \
+    if (!rt->field) {                                                                              \
+        snprintf(why, whylen, "cuda: libcuda.so.1 lacks %s", sym);                                 \
+        return -1;                                                                                 \
+    }
+    CUDA_BENCH_SYMBOLS(X)
 #undef X
     return 0;
 }
@@ -208,11 +227,17 @@ static struct gpu_rt *cuda_open(int ordinal, char *why, size_t whylen)
 static int cuda_load(struct gpu_rt *rt, const void *image)
 {
     int rc = rt->ModuleLoadData(&rt->mod, image);
-    if (rc != 0) {
+    if (rc != 0)
         rt->mod = NULL;
-        return rc;
-    }
-    return rt->ModuleGetFunction(&rt->fn, rt->mod, "q4_0_to_fp32_kernel");
+    return rc;
+}
+
+static int cuda_function(struct gpu_rt *rt, const char *name, gpu_fn *fn)
+{
+    CUfunction f = NULL;
+    int rc = rt->ModuleGetFunction(&f, rt->mod, name);
+    *fn = f;
+    return rc;
 }
 
 static const char *cuda_device_name(struct gpu_rt *rt)
@@ -275,11 +300,11 @@ static int cuda_d2d(struct gpu_rt *rt, gpu_dptr dst, gpu_dptr src, size_t n, gpu
     return rt->MemcpyDtoDAsync(dst, src, n, s);
 }
 
-static int cuda_launch(struct gpu_rt *rt, gpu_stream s, gpu_dptr src, gpu_dptr dst,
+static int cuda_launch(struct gpu_rt *rt, gpu_fn fn, gpu_stream s, gpu_dptr src, gpu_dptr dst,
                        uint64_t nblocks, unsigned grid)
 {
     void *args[] = {&src, &dst, &nblocks};
-    return rt->LaunchKernel(rt->fn, grid, 1, 1, GPU_CTA_THREADS, 1, 1, 0, s, args, NULL);
+    return rt->LaunchKernel(fn, grid, 1, 1, GPU_CTA_THREADS, 1, 1, 0, s, args, NULL);
 }
 
 static int cuda_event_new(struct gpu_rt *rt, gpu_event *e)
@@ -303,15 +328,24 @@ static int cuda_event_ms(struct gpu_rt *rt, float *ms, gpu_event start, gpu_even
     return rc ? rc : rt->EventElapsedTime(ms, start, stop);
 }
 
+static const struct gpu_bench_ops cuda_bench = {
+    .resolve = cuda_resolve_bench,
+    .d2d = cuda_d2d,
+    .event_new = cuda_event_new,
+    .event_free = cuda_event_free,
+    .event_record = cuda_event_record,
+    .event_ms = cuda_event_ms,
+};
+
 const struct gpu_ops gpu_ops_cuda = {
     .name = "cuda",
-    .path = "gpu-cuda",
-    .env = "Q4_0_DEQUANT_FATBIN",
+    .id = GPU_BACKEND_CUDA,
     .objkind = "fatbin",
     .embedded = cuda_embedded,
     .open = cuda_open,
     .close = cuda_close,
     .load = cuda_load,
+    .function = cuda_function,
     .device_name = cuda_device_name,
     .error_name = cuda_error_name,
     .sticky = gpu_code_is_sticky,
@@ -325,10 +359,6 @@ const struct gpu_ops gpu_ops_cuda = {
     .stream_sync = cuda_stream_sync,
     .h2d = cuda_h2d,
     .d2h = cuda_d2h,
-    .d2d = cuda_d2d,
     .launch = cuda_launch,
-    .event_new = cuda_event_new,
-    .event_free = cuda_event_free,
-    .event_record = cuda_event_record,
-    .event_ms = cuda_event_ms,
+    .bench = &cuda_bench,
 };

@@ -26,6 +26,7 @@ typedef int hipDevice_t;
 typedef void *hipModule_t;
 typedef void *hipFunction_t;
 
+/* What the product calls. */
 #define HIP_SYMBOLS(X)                                                                             \
     X(Init, "hipInit", hipError_t, (unsigned))                                                     \
     X(GetDeviceCount, "hipGetDeviceCount", hipError_t, (int *))                                    \
@@ -48,7 +49,11 @@ typedef void *hipFunction_t;
     X(StreamDestroy, "hipStreamDestroy", hipError_t, (void *))                                     \
     X(StreamSynchronize, "hipStreamSynchronize", hipError_t, (void *))                             \
     X(MemcpyHtoDAsync, "hipMemcpyHtoDAsync", hipError_t, (void *, const void *, size_t, void *))   \
-    X(MemcpyDtoHAsync, "hipMemcpyDtoHAsync", hipError_t, (void *, void *, size_t, void *))         \
+    X(MemcpyDtoHAsync, "hipMemcpyDtoHAsync", hipError_t, (void *, void *, size_t, void *))
+
+/* What only the benchmark calls (device copies, timing events): resolved
+ * apart, so a driver without them still serves reads. */
+#define HIP_BENCH_SYMBOLS(X)                                                                       \
     X(MemcpyDtoDAsync, "hipMemcpyDtoDAsync", hipError_t, (void *, void *, size_t, void *))         \
     X(EventCreate, "hipEventCreate", hipError_t, (void **))                                        \
     X(EventDestroy, "hipEventDestroy", hipError_t, (void *))                                       \
@@ -60,10 +65,10 @@ struct gpu_rt {
     void *lib;
 #define X(field, sym, ret, params) ret(*field) params;
     HIP_SYMBOLS(X)
+    HIP_BENCH_SYMBOLS(X)
 #undef X
     int ordinal;
     hipModule_t mod;
-    hipFunction_t fn;
     char name[HIP_DEVICE_NAME_MAX];
 };
 
@@ -112,6 +117,20 @@ static int hip_resolve(struct gpu_rt *rt, char *why, size_t whylen)
         return -1;                                                                                 \
     }
     HIP_SYMBOLS(X)
+#undef X
+    return 0;
+}
+
+/* The benchmark's symbols, on a runtime already open; 0, or -1 with why. */
+static int hip_resolve_bench(struct gpu_rt *rt, char *why, size_t whylen)
+{
+#define X(field, sym, ret, params)                                                                 \
+    *(void **)&rt->field = dlsym(rt->lib, sym);                                                    \
+    if (!rt->field) {                                                                              \
+        snprintf(why, whylen, "hip: runtime lacks %s", sym);                                       \
+        return -1;                                                                                 \
+    }
+    HIP_BENCH_SYMBOLS(X)
 #undef X
     return 0;
 }
@@ -174,11 +193,17 @@ static struct gpu_rt *hip_open(int ordinal, char *why, size_t whylen)
 static int hip_load(struct gpu_rt *rt, const void *image)
 {
     int rc = rt->ModuleLoadData(&rt->mod, image);
-    if (rc != 0) {
+    if (rc != 0)
         rt->mod = NULL;
-        return rc;
-    }
-    return rt->ModuleGetFunction(&rt->fn, rt->mod, "q4_0_to_fp32_kernel");
+    return rc;
+}
+
+static int hip_function(struct gpu_rt *rt, const char *name, gpu_fn *fn)
+{
+    hipFunction_t f = NULL;
+    int rc = rt->ModuleGetFunction(&f, rt->mod, name);
+    *fn = f;
+    return rc;
 }
 
 static const char *hip_device_name(struct gpu_rt *rt)
@@ -244,11 +269,11 @@ static int hip_d2d(struct gpu_rt *rt, gpu_dptr dst, gpu_dptr src, size_t n, gpu_
     return rt->MemcpyDtoDAsync(dptr(dst), dptr(src), n, s);
 }
 
-static int hip_launch(struct gpu_rt *rt, gpu_stream s, gpu_dptr src, gpu_dptr dst, uint64_t nblocks,
-                      unsigned grid)
+static int hip_launch(struct gpu_rt *rt, gpu_fn fn, gpu_stream s, gpu_dptr src, gpu_dptr dst,
+                      uint64_t nblocks, unsigned grid)
 {
     void *args[] = {&src, &dst, &nblocks};
-    return rt->ModuleLaunchKernel(rt->fn, grid, 1, 1, GPU_CTA_THREADS, 1, 1, 0, s, args, NULL);
+    return rt->ModuleLaunchKernel(fn, grid, 1, 1, GPU_CTA_THREADS, 1, 1, 0, s, args, NULL);
 }
 
 static int hip_event_new(struct gpu_rt *rt, gpu_event *e)
@@ -272,15 +297,24 @@ static int hip_event_ms(struct gpu_rt *rt, float *ms, gpu_event start, gpu_event
     return rc ? rc : rt->EventElapsedTime(ms, start, stop);
 }
 
+static const struct gpu_bench_ops hip_bench = {
+    .resolve = hip_resolve_bench,
+    .d2d = hip_d2d,
+    .event_new = hip_event_new,
+    .event_free = hip_event_free,
+    .event_record = hip_event_record,
+    .event_ms = hip_event_ms,
+};
+
 const struct gpu_ops gpu_ops_hip = {
     .name = "hip",
-    .path = "gpu-hip",
-    .env = "Q4_0_DEQUANT_HSACO",
+    .id = GPU_BACKEND_HIP,
     .objkind = "hsaco",
     .embedded = hip_embedded,
     .open = hip_open,
     .close = hip_close,
     .load = hip_load,
+    .function = hip_function,
     .device_name = hip_device_name,
     .error_name = hip_error_name,
     .sticky = gpu_code_is_sticky,
@@ -294,10 +328,6 @@ const struct gpu_ops gpu_ops_hip = {
     .stream_sync = hip_stream_sync,
     .h2d = hip_h2d,
     .d2h = hip_d2h,
-    .d2d = hip_d2d,
     .launch = hip_launch,
-    .event_new = hip_event_new,
-    .event_free = hip_event_free,
-    .event_record = hip_event_record,
-    .event_ms = hip_event_ms,
+    .bench = &hip_bench,
 };

@@ -5,8 +5,12 @@
  *
  *   gpu_api                 run the checks
  *   gpu_api probe BACKEND   print "ok gpu-..." or "fallback REASON" for one
- *                           read through BACKEND (for the shell tests)
+ *                           read through BACKEND (for the shell tests); the
+ *                           code objects named by Q4_0_DEQUANT_FATBIN and
+ *                           Q4_0_DEQUANT_HSACO are used, as gguffs uses them
  */
+#include "common/facts.h"
+#include "format/ggml_types.h"
 #include "gpu/gpu.h"
 
 #include <stdio.h>
@@ -26,18 +30,42 @@ static int failures;
         }                                                                                          \
     } while (0)
 
-/* One block through backend b: 0 on the GPU, -1 with why. */
+/* One Q4_0 block through g: 0 on the GPU (*path "gpu-cuda" or "gpu-hip"),
+ * -1 with why. */
 static int one_read(struct gpu *g, const char **path, char *why, size_t whylen)
 {
     static const unsigned char block[18] = {0x00, 0x3c, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
                                             0xcd, 0xef, 0x88, 0x88, 0x00, 0xff, 0x12, 0x34};
     float out[32];
-    return gpu_q4_0(g, block, 1, out, path, why, whylen);
+    enum gpu_backend used;
+    int rc = gpu_decode(g, GT_Q4_0, block, 1, out, &used, why, whylen);
+    if (rc == 0)
+        *path = used == GPU_BACKEND_HIP ? "gpu-hip" : "gpu-cuda";
+    return rc;
+}
+
+/* gpu_describe()'s facts as the control file's lines ("# gpu: ..."). */
+static void describe(struct gpu *g, char *buf, size_t len)
+{
+    struct facts *f = facts_new();
+    size_t n = 0;
+    buf[0] = '\0';
+    if (f == NULL)
+        return;
+    gpu_describe(g, f);
+    for (size_t i = 0; i < facts_count(f) && n < len; i++) {
+        int k = snprintf(buf + n, len - n, "# %s: %s\n", facts_key(f, i), facts_value(f, i));
+        if (k > 0)
+            n += (size_t)k;
+    }
+    facts_free(f);
 }
 
 static int probe(const char *name)
 {
-    struct gpu_options opt = {.device = 0};
+    struct gpu_options opt = {.device = 0,
+                              .fatbin = getenv("Q4_0_DEQUANT_FATBIN"),
+                              .hsaco = getenv("Q4_0_DEQUANT_HSACO")};
     char why[512];
     const char *path = NULL;
     if (gpu_backend_parse(name, &opt.backend) != 0) {
@@ -78,15 +106,18 @@ static void check_cpu(void)
     EXPECT(g, "gpu_new");
     if (!g)
         return;
-    EXPECT(one_read(g, &path, why, sizeof why) == -1 && why[0] == '\0',
-           "backend cpu: want -1 and an empty reason, got '%s'", why);
+    EXPECT(!gpu_wanted(g), "backend cpu wants a GPU");
+    EXPECT(gpu_unusable(g, why, sizeof why) && strcmp(why, "backend cpu") == 0,
+           "backend cpu: unusable because '%s'", why);
+    EXPECT(one_read(g, &path, why, sizeof why) == -1 && strcmp(why, "backend cpu") == 0,
+           "backend cpu: want -1 and 'backend cpu', got '%s'", why);
     EXPECT(!gpu_ready(g), "backend cpu ready");
     void *p = gpu_host_alloc(g, 4096, &pinned);
     EXPECT(p && !pinned, "backend cpu: host memory %p pinned=%d", p, pinned);
     if (p)
         memset(p, 1, 4096);
     gpu_host_free(g, p, 4096, pinned);
-    gpu_describe(g, desc, sizeof desc);
+    describe(g, desc, sizeof desc);
     EXPECT(strstr(desc, "# gpu: off") != NULL, "describe: %s", desc);
     gpu_free(g);
 }
@@ -103,7 +134,7 @@ static void check_forced(const char *name)
     struct gpu *g = gpu_new(&opt);
     if (!g)
         return;
-    gpu_describe(g, desc, sizeof desc);
+    describe(g, desc, sizeof desc);
     EXPECT(strstr(desc, "not started") != NULL, "%s: before any read: %s", name, desc);
     snprintf(prefix, sizeof prefix, "%s: ", name);
     if (one_read(g, &path, why, sizeof why) == 0) {
@@ -118,7 +149,9 @@ static void check_forced(const char *name)
     EXPECT(one_read(g, &path, why2, sizeof why2) == -1 && strcmp(why, why2) == 0,
            "%s: second read: '%s' after '%s'", name, why2, why);
     EXPECT(!gpu_ready(g), "%s: ready after a failure", name);
-    gpu_describe(g, desc, sizeof desc);
+    EXPECT(gpu_unusable(g, why2, sizeof why2) && strcmp(why, why2) == 0,
+           "%s: unusable because '%s', not '%s'", name, why2, why);
+    describe(g, desc, sizeof desc);
     EXPECT(strstr(desc, "# gpu: unavailable: ") && strstr(desc, why), "%s: describe: %s", name,
            desc);
     void *p = gpu_host_alloc(g, 1 << 20, &pinned);
@@ -138,7 +171,10 @@ static void check_override(const char *name, const char *var, const char *file, 
     char why[512];
     const char *path = NULL;
     gpu_backend_parse(name, &opt.backend);
-    setenv(var, file, 1);
+    if (opt.backend == GPU_BACKEND_HIP)
+        opt.hsaco = file;
+    else
+        opt.fatbin = file;
     struct gpu *g = gpu_new(&opt);
     if (g && one_read(g, &path, why, sizeof why) == 0) {
         EXPECT(0, "%s=%s: the read used the GPU (%s)", var, file, path);
@@ -149,7 +185,6 @@ static void check_override(const char *name, const char *var, const char *file, 
         EXPECT(strstr(why, want) != NULL, "%s=%s: reason '%s' lacks '%s'", var, file, why, want);
     }
     gpu_free(g);
-    unsetenv(var);
 }
 
 static void check_overrides(void)
@@ -196,8 +231,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: gpu_api [probe BACKEND]\n");
         return 2;
     }
-    unsetenv("Q4_0_DEQUANT_FATBIN");
-    unsetenv("Q4_0_DEQUANT_HSACO");
     check_names();
     check_cpu();
     check_forced("cuda");

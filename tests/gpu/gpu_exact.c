@@ -10,10 +10,12 @@
  * pipeline cuts reads into chunks): over all of that huge input at once, and
  * with tiny grids, so the 64-bit indexing and the grid stride are exercised.
  */
+#include "common/facts.h"
 #include "decode/dequant.h"
 #include "format/ggml_types.h"
 #include "gpu/gpu.h"
 #include "gpu/gpu_backend.h"
+#include "random_blocks.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,32 +29,25 @@
 static struct gpu *gpu;
 static int failures;
 
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-/* Random blocks; one scale in eight is a hard case. */
+/* Random blocks from the shared generator (tests/lib/random_blocks.h),
+ * which plants the hard scales (signed zeros, subnormals, infinities, NaNs)
+ * and nibble 8. */
 static void fill_random(uint8_t *b, uint64_t nblocks, uint64_t seed)
 {
-    static const uint16_t hard[] = {0x0000, 0x8000, 0x0001, 0x83ff, 0x7c00, 0xfc00,
-                                    0x7e00, 0x7c01, 0xfd55, 0x7bff, 0xbc00, 0x0400};
-    uint64_t s = seed * 2654435761u + 1;
-    for (uint64_t i = 0; i < nblocks; i++) {
-        uint8_t *p = b + i * Q4_0_BYTES;
-        uint64_t r = rng_next(&s);
-        uint16_t d =
-            (r & 7) == 0 ? hard[(r >> 3) % (sizeof hard / sizeof hard[0])] : (uint16_t)(r >> 16);
-        p[0] = (uint8_t)d;
-        p[1] = (uint8_t)(d >> 8);
-        for (int j = 0; j < 16; j += 8) {
-            uint64_t q = rng_next(&s);
-            memcpy(p + 2 + j, &q, 8);
-        }
-    }
+    struct rb_rng r = {seed};
+    rb_fill(GT_Q4_0, nblocks, &r, b);
+}
+
+/* gpu_decode() of Q4_0, with the backend used worded as the read path
+ * records it. */
+static int gpu_q4_0(struct gpu *g, const void *src, uint64_t nblocks, float *dst, const char **path,
+                    char *why, size_t whylen)
+{
+    enum gpu_backend used;
+    int rc = gpu_decode(g, GT_Q4_0, src, nblocks, dst, &used, why, whylen);
+    if (rc == 0)
+        *path = used == GPU_BACKEND_HIP ? "gpu-hip" : "gpu-cuda";
+    return rc;
 }
 
 /* Decode on both sides and compare; dst is the caller's (any memory). */
@@ -200,9 +195,9 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    uint64_t s = 1000 + (uint64_t)w->id;
+    struct rb_rng rng = {1000 + (uint64_t)w->id};
     for (int round = 0; round < 6; round++) {
-        uint64_t n = 1 + rng_next(&s) % (2 * CHUNK + 100);
+        uint64_t n = 1 + rb_next(&rng) % (2 * CHUNK + 100);
         uint8_t *src = malloc(n * Q4_0_BYTES);
         float *dst = malloc(n * 32 * sizeof(float));
         float *ref = malloc(n * 32 * sizeof(float));
@@ -211,7 +206,7 @@ static void *worker_main(void *arg)
         if (!src || !dst || !ref) {
             w->failed = 1;
         } else {
-            fill_random(src, n, s);
+            fill_random(src, n, rb_next(&rng));
             if (gpu_q4_0(gpu, src, n, dst, &path, why, sizeof why) != 0) {
                 fprintf(stderr, "FAIL thread %d: %s\n", w->id, why);
                 w->failed = 1;
@@ -262,9 +257,10 @@ static int direct(const uint8_t *src, uint64_t n, float *dst, unsigned grid)
     struct gpu_rt *rt;
     gpu_dptr din = 0, dout = 0;
     gpu_stream s = NULL;
+    gpu_fn kernel;
     char why[512];
     int rc;
-    if (gpu_runtime(gpu, &be, &rt, why, sizeof why) != 0) {
+    if (gpu_runtime(gpu, GT_Q4_0, &be, &rt, &kernel, why, sizeof why) != 0) {
         fprintf(stderr, "FAIL direct launch: %s\n", why);
         return -1;
     }
@@ -275,7 +271,7 @@ static int direct(const uint8_t *src, uint64_t n, float *dst, unsigned grid)
         if (rc == 0)
             rc = be->h2d(rt, din, src, n * Q4_0_BYTES, s);
         if (rc == 0)
-            rc = be->launch(rt, s, din, dout, n, grid);
+            rc = be->launch(rt, kernel, s, din, dout, n, grid);
         if (rc == 0)
             rc = be->d2h(rt, dst, dout, n * 128, s);
         if (rc == 0)
@@ -397,7 +393,7 @@ int main(void)
     }
     uint8_t one[Q4_0_BYTES];
     float out[32];
-    char why[512], desc[2048];
+    char why[512];
     const char *path;
     fill_random(one, 1, 1);
     if (gpu_q4_0(gpu, one, 1, out, &path, why, sizeof why) != 0) {
@@ -405,8 +401,13 @@ int main(void)
         gpu_free(gpu);
         return 77;
     }
-    gpu_describe(gpu, desc, sizeof desc);
-    printf("%s", desc);
+    struct facts *f = facts_new();
+    if (f != NULL) {
+        gpu_describe(gpu, f);
+        for (size_t i = 0; i < facts_count(f); i++)
+            printf("# %s: %s\n", facts_key(f, i), facts_value(f, i));
+    }
+    facts_free(f);
     check("one block", one, 1);
     check_all_scales();
     check_sizes();

@@ -1,0 +1,561 @@
+/* window_cache.c - GPU windows: the LRU, its budget, the spare and staging
+ * pools, and the read-ahead thread. See window_cache.h.
+ *
+ * A window lives on the LRU list (most recently used at head) from the
+ * moment a thread starts decoding it; other readers find it there and wait
+ * on `cond` until it is READY or gone, rather than decode it twice. `refs`
+ * counts readers using it: a window with refs is never evicted.
+ *
+ * Whether the GPU is usable is the GPU layer's to say (gpu_unusable()): a
+ * failure that cannot heal switches it off there for the life of the mount,
+ * and every later read falls back at once with its reason.
+ */
+#include "read/window_cache.h"
+
+#include "common/facts.h"
+#include "format/ggml_types.h"
+#include "format/gguf.h"
+#include "gpu/gpu.h"
+#include "read/model_file.h"
+#include "read/request.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MiB (1024u * 1024u)
+#define WINDOW_DEFAULT_BYTES (8u * MiB)
+#define WINDOW_ALIGN_ELEMS 256 /* the largest block: windows start on blocks */
+#define STAGE_KEEP 4           /* buffers of each pool kept for reuse */
+
+enum window_state { WIN_DECODING, WIN_READY };
+
+struct window {
+    struct window *prev, *next;
+    uint64_t t, k;
+    float *data; /* window_bytes of host memory */
+    bool pinned;
+    enum window_state state;
+    unsigned refs;
+    enum read_path path; /* READ_PATH_GPU_HIP or READ_PATH_GPU_CUDA */
+};
+
+struct buffer {
+    void *p;
+    bool pinned;
+};
+
+struct window_cache {
+    const struct gguf_model *m;
+    struct model_file *mf;
+    struct gpu *g;
+    size_t cache_bytes; /* the limit asked for */
+    size_t window_bytes;
+    uint64_t window_elems;
+    size_t stage_bytes; /* raw bytes of one window, for the largest GPU type */
+    atomic_bool probed; /* outside the lock */
+
+    pthread_mutex_t lock; /* everything below */
+    pthread_cond_t cond;  /* a window left DECODING */
+    size_t budget;        /* window bytes allowed: cache_bytes less the runtime's */
+    unsigned ra_want;     /* windows to decode ahead, as asked */
+    unsigned ra_depth;    /* ... as many as the budget allows */
+    struct window *head, *tail;
+    size_t n_windows;
+    size_t held_bytes; /* window buffers allocated, listed or spare */
+    struct buffer spare[STAGE_KEEP];
+    unsigned n_spare;
+    struct buffer stage[STAGE_KEEP];
+    unsigned n_stage;
+    uint64_t hits, misses, readaheads;
+
+    /* Read-ahead: one background thread decoding windows [ra_next, ra_end)
+     * of tensor ra_t, in order. */
+    pthread_t ra_thread;
+    bool ra_started, ra_quit;
+    pthread_cond_t ra_cond;
+    uint64_t ra_t, ra_next, ra_end;
+};
+
+/* ----------------------------------------------------------------------
+ * The LRU list and the window pools. All need wc->lock held.
+ * ---------------------------------------------------------------------- */
+
+static void lru_unlink(struct window_cache *wc, struct window *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        wc->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        wc->tail = w->prev;
+    w->prev = w->next = NULL;
+    wc->n_windows--;
+}
+
+static void lru_push(struct window_cache *wc, struct window *w)
+{
+    w->prev = NULL;
+    w->next = wc->head;
+    if (wc->head)
+        wc->head->prev = w;
+    wc->head = w;
+    if (wc->tail == NULL)
+        wc->tail = w;
+    wc->n_windows++;
+}
+
+static struct window *lru_find(struct window_cache *wc, uint64_t t, uint64_t k)
+{
+    for (struct window *w = wc->head; w; w = w->next)
+        if (w->t == t && w->k == k)
+            return w;
+    return NULL;
+}
+
+/* The least recently used window nobody is using, or NULL. */
+static struct window *lru_victim(struct window_cache *wc)
+{
+    for (struct window *w = wc->tail; w; w = w->prev)
+        if (w->state == WIN_READY && w->refs == 0)
+            return w;
+    return NULL;
+}
+
+/* A buffer for a new window: a spare, a fresh allocation while under the
+ * budget (returns p == NULL: the caller allocates outside the lock), or the
+ * buffer of the least recently used idle window. Over the budget with every
+ * window busy, it allocates anyway; window_put() trims afterwards. */
+static struct buffer buffer_take(struct window_cache *wc)
+{
+    struct buffer b = {0};
+    struct window *v;
+
+    if (wc->n_spare > 0)
+        return wc->spare[--wc->n_spare];
+    if (wc->held_bytes + wc->window_bytes > wc->budget && (v = lru_victim(wc)) != NULL) {
+        lru_unlink(wc, v);
+        b.p = v->data;
+        b.pinned = v->pinned;
+        free(v);
+        return b;
+    }
+    wc->held_bytes += wc->window_bytes;
+    return b;
+}
+
+/* Give a window buffer back: kept as a spare, or freed when over budget. */
+static void buffer_give(struct window_cache *wc, struct buffer b)
+{
+    if (b.p == NULL) {
+        wc->held_bytes -= wc->window_bytes;
+        return;
+    }
+    if (wc->held_bytes <= wc->budget && wc->n_spare < STAGE_KEEP) {
+        wc->spare[wc->n_spare++] = b;
+        return;
+    }
+    gpu_host_free(wc->g, b.p, wc->window_bytes, b.pinned);
+    wc->held_bytes -= wc->window_bytes;
+}
+
+/* Free idle windows until the cache is back under its budget. */
+static void cache_trim(struct window_cache *wc)
+{
+    struct window *v;
+
+    while (wc->held_bytes > wc->budget && wc->n_spare > 0) {
+        struct buffer b = wc->spare[--wc->n_spare];
+        gpu_host_free(wc->g, b.p, wc->window_bytes, b.pinned);
+        wc->held_bytes -= wc->window_bytes;
+    }
+    while (wc->held_bytes > wc->budget && (v = lru_victim(wc)) != NULL) {
+        lru_unlink(wc, v);
+        gpu_host_free(wc->g, v->data, wc->window_bytes, v->pinned);
+        wc->held_bytes -= wc->window_bytes;
+        free(v);
+    }
+}
+
+/* Staging buffers for raw blocks; these take the lock themselves. */
+static struct buffer stage_take(struct window_cache *wc)
+{
+    struct buffer b = {0};
+    pthread_mutex_lock(&wc->lock);
+    if (wc->n_stage > 0)
+        b = wc->stage[--wc->n_stage];
+    pthread_mutex_unlock(&wc->lock);
+    if (b.p == NULL)
+        b.p = gpu_host_alloc(wc->g, wc->stage_bytes, &b.pinned);
+    return b;
+}
+
+static void stage_give(struct window_cache *wc, struct buffer b)
+{
+    pthread_mutex_lock(&wc->lock);
+    if (wc->n_stage < STAGE_KEEP) {
+        wc->stage[wc->n_stage++] = b;
+        b.p = NULL;
+    }
+    pthread_mutex_unlock(&wc->lock);
+    if (b.p != NULL)
+        gpu_host_free(wc->g, b.p, wc->stage_bytes, b.pinned);
+}
+
+/* ----------------------------------------------------------------------
+ * Decoding a window
+ * ---------------------------------------------------------------------- */
+
+/* Decode window k of tensor t into dst; 0, or -1 with res (READ_FALLBACK
+ * for a GPU failure or short host memory, READ_ERROR for the file). */
+static int window_decode(struct window_cache *wc, uint64_t t, uint64_t k, float *dst,
+                         enum read_path *path, struct read_result *res)
+{
+    const struct gguf_tensor *ten = &wc->m->tensors[t];
+    const struct ggml_type_info *ti = ggml_type_find(ten->type);
+    uint64_t be = ti->block_elems, bb = ti->block_bytes;
+    uint64_t e0 = k * wc->window_elems;
+    uint64_t ne = ten->n_elements - e0 < wc->window_elems ? ten->n_elements - e0 : wc->window_elems;
+    uint64_t nblocks = (ne + be - 1) / be;
+    uint64_t raw_off = (e0 / be) * bb;
+    char why[READ_WHY_MAX];
+    enum gpu_backend used;
+
+    if (raw_off + nblocks * bb > ten->nbytes) {
+        read_result_set(res, READ_ERROR, EIO, "tensor data ends at block %" PRIu64 " of %" PRIu64,
+                        ten->nbytes / bb, e0 / be + nblocks);
+        return -1;
+    }
+    struct buffer st = stage_take(wc);
+    if (st.p == NULL) {
+        read_result_set(res, READ_FALLBACK, 0, "out of memory for a %zu-byte staging buffer",
+                        wc->stage_bytes);
+        return -1;
+    }
+    if (model_file_read(wc->mf, st.p, (size_t)(nblocks * bb), ten->offset + raw_off, res) != 0) {
+        stage_give(wc, st);
+        return -1;
+    }
+    int rc = gpu_decode(wc->g, ten->type, st.p, nblocks, dst, &used, why, sizeof(why));
+    stage_give(wc, st);
+    if (rc != 0) {
+        read_result_set(res, READ_FALLBACK, 0, "%s", why);
+        return -1;
+    }
+    *path = used == GPU_BACKEND_HIP ? READ_PATH_GPU_HIP : READ_PATH_GPU_CUDA;
+    return 0;
+}
+
+/* Window (t, k), decoded and referenced, or NULL with res set. */
+static struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k,
+                                 struct read_result *res)
+{
+    struct window *w;
+    char why[READ_WHY_MAX];
+
+    pthread_mutex_lock(&wc->lock);
+    for (;;) {
+        if (gpu_unusable(wc->g, why, sizeof(why))) {
+            pthread_mutex_unlock(&wc->lock);
+            read_result_set(res, READ_FALLBACK, 0, "%s", why);
+            return NULL;
+        }
+        w = lru_find(wc, t, k);
+        if (w == NULL)
+            break;
+        if (w->state == WIN_READY) {
+            w->refs++;
+            lru_unlink(wc, w);
+            lru_push(wc, w);
+            wc->hits++;
+            pthread_mutex_unlock(&wc->lock);
+            return w;
+        }
+        pthread_cond_wait(&wc->cond, &wc->lock);
+    }
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        pthread_mutex_unlock(&wc->lock);
+        read_result_set(res, READ_ERROR, ENOMEM, "out of memory for a window record");
+        return NULL;
+    }
+    w->t = t;
+    w->k = k;
+    w->state = WIN_DECODING;
+    w->refs = 1;
+    lru_push(wc, w);
+    wc->misses++;
+    struct buffer b = buffer_take(wc);
+    pthread_mutex_unlock(&wc->lock);
+
+    if (b.p == NULL)
+        b.p = gpu_host_alloc(wc->g, wc->window_bytes, &b.pinned);
+    int rc = -1;
+    if (b.p == NULL) /* short of (pinned) memory: the CPU can still serve */
+        read_result_set(res, READ_FALLBACK, 0, "out of memory for a %zu-byte window",
+                        wc->window_bytes);
+    else
+        rc = window_decode(wc, t, k, b.p, &w->path, res);
+
+    pthread_mutex_lock(&wc->lock);
+    if (rc == 0) {
+        w->data = b.p;
+        w->pinned = b.pinned;
+        w->state = WIN_READY;
+    } else {
+        lru_unlink(wc, w);
+        buffer_give(wc, b);
+        free(w);
+        w = NULL;
+    }
+    pthread_cond_broadcast(&wc->cond);
+    pthread_mutex_unlock(&wc->lock);
+    return w;
+}
+
+static void window_put(struct window_cache *wc, struct window *w)
+{
+    pthread_mutex_lock(&wc->lock);
+    w->refs--;
+    if (wc->held_bytes > wc->budget)
+        cache_trim(wc);
+    pthread_mutex_unlock(&wc->lock);
+}
+
+/* ----------------------------------------------------------------------
+ * Read-ahead: decode the windows after the one a sequential reader is in.
+ * ---------------------------------------------------------------------- */
+
+static void *ra_main(void *arg)
+{
+    struct window_cache *wc = arg;
+
+    pthread_mutex_lock(&wc->lock);
+    for (;;) {
+        while (wc->ra_next >= wc->ra_end && !wc->ra_quit)
+            pthread_cond_wait(&wc->ra_cond, &wc->lock);
+        if (wc->ra_quit)
+            break;
+        uint64_t t = wc->ra_t, k = wc->ra_next++;
+        bool cached = lru_find(wc, t, k) != NULL || gpu_unusable(wc->g, NULL, 0);
+        if (!cached)
+            wc->readaheads++;
+        pthread_mutex_unlock(&wc->lock);
+        if (!cached) {
+            struct read_result res;
+            struct window *w = window_get(wc, t, k, &res);
+            if (w != NULL)
+                window_put(wc, w);
+        }
+        pthread_mutex_lock(&wc->lock);
+    }
+    pthread_mutex_unlock(&wc->lock);
+    return NULL;
+}
+
+/* A read was served from window k of tensor t (of nwin windows). If it looks
+ * sequential (the window before is cached, or this is the first), have the
+ * next ra_depth windows decoded in the background. A request for another
+ * tensor replaces one not yet done. Needs wc->lock. */
+static void ra_consider(struct window_cache *wc, uint64_t t, uint64_t k, uint64_t nwin)
+{
+    uint64_t end = k + 1 + wc->ra_depth < nwin ? k + 1 + wc->ra_depth : nwin;
+
+    if (end <= k + 1 || (t == wc->ra_t && end <= wc->ra_end))
+        return;
+    if (k > 0 && lru_find(wc, t, k - 1) == NULL)
+        return;
+    if (!wc->ra_started) {
+        wc->ra_started = pthread_create(&wc->ra_thread, NULL, ra_main, wc) == 0;
+        if (!wc->ra_started)
+            return;
+    }
+    if (t != wc->ra_t || wc->ra_next < k + 1)
+        wc->ra_next = k + 1;
+    wc->ra_t = t;
+    wc->ra_end = end;
+    pthread_cond_signal(&wc->ra_cond);
+}
+
+static void ra_look(struct window_cache *wc, uint64_t t, uint64_t k, uint64_t nwin)
+{
+    pthread_mutex_lock(&wc->lock);
+    ra_consider(wc, t, k, nwin);
+    pthread_mutex_unlock(&wc->lock);
+}
+
+/* Bring the GPU runtime up (or learn it will not come) before the first
+ * window: buffers from gpu_host_alloc() are pinned only once it is up. The
+ * runtime's own resident memory then comes out of the window budget. */
+static int gpu_probe(struct window_cache *wc, struct read_result *res)
+{
+    char why[READ_WHY_MAX];
+
+    if (atomic_load(&wc->probed))
+        return 0;
+    int rc = gpu_start(wc->g, why, sizeof(why));
+    if (rc != 0) {
+        read_result_set(res, READ_FALLBACK, 0, "%s", why);
+    } else {
+        size_t rt = gpu_start_bytes(wc->g);
+        size_t floor = 2 * wc->window_bytes;
+        pthread_mutex_lock(&wc->lock);
+        wc->budget = wc->cache_bytes > rt + floor ? wc->cache_bytes - rt : floor;
+        /* Read-ahead may use half the budget: the other half holds the
+         * windows readers are in and the ones just left. */
+        size_t nwin = wc->budget / wc->window_bytes;
+        size_t cap = nwin >= 2 ? nwin / 2 - 1 : 0;
+        wc->ra_depth = (unsigned)(wc->ra_want < cap ? wc->ra_want : cap);
+        pthread_mutex_unlock(&wc->lock);
+    }
+    atomic_store(&wc->probed, true);
+    return rc;
+}
+
+/* ----------------------------------------------------------------------
+ * Public interface
+ * ---------------------------------------------------------------------- */
+
+bool window_cache_serves(const struct window_cache *wc, uint32_t type)
+{
+    const struct ggml_type_info *ti = ggml_type_find(type);
+    return wc != NULL && gpu_wanted(wc->g) && ti != NULL && ti->gpu_kernel != NULL;
+}
+
+int window_cache_read(struct window_cache *wc, struct read_req *rq)
+{
+    uint64_t wbytes = wc->window_elems * 4;
+    uint64_t size = rq->ten->n_elements * 4;
+    uint64_t nwin = (size + wbytes - 1) / wbytes;
+    uint64_t end = rq->off + rq->len, pos = rq->off;
+
+    if (gpu_probe(wc, &rq->res) != 0)
+        return -1;
+    while (pos < end) {
+        uint64_t k = pos / wbytes;
+        uint64_t wend = (k + 1) * wbytes < size ? (k + 1) * wbytes : size;
+        uint64_t n = (end < wend ? end : wend) - pos;
+        struct window *w = window_get(wc, rq->t, k, &rq->res);
+        if (w == NULL)
+            return -1;
+        rq->paths |= READ_PATH_BIT(w->path);
+        ra_look(wc, rq->t, k, nwin);
+        const char *src = (const char *)w->data + (pos - k * wbytes);
+        if (rq->hold != NULL && pos == rq->off && n == rq->len) {
+            *rq->data = src;
+            *rq->hold = w;
+            return 0;
+        }
+        memcpy(rq->buf + (pos - rq->off), src, (size_t)n);
+        window_put(wc, w);
+        pos += n;
+    }
+    return 0;
+}
+
+void window_cache_release(struct window_cache *wc, void *hold)
+{
+    if (hold != NULL)
+        window_put(wc, hold);
+}
+
+/* Window size: opt->window_bytes, or 8 MiB, at most a quarter of the cache,
+ * at least WINDOW_MIN_BYTES; whole blocks of any type. */
+static size_t window_size(const struct window_options *opt)
+{
+    size_t w = opt->cache_bytes / 4;
+    size_t max = opt->window_bytes ? opt->window_bytes : WINDOW_DEFAULT_BYTES;
+    if (w > max)
+        w = max;
+    if (w < WINDOW_MIN_BYTES)
+        w = WINDOW_MIN_BYTES;
+    return w - w % (WINDOW_ALIGN_ELEMS * sizeof(float));
+}
+
+/* Raw bytes of one window for the GPU type with the most bytes per element. */
+static size_t stage_size(uint64_t window_elems)
+{
+    size_t most = 0;
+    for (uint32_t id = 0; id < 64; id++) {
+        const struct ggml_type_info *ti = ggml_type_find(id);
+        if (ti == NULL || ti->gpu_kernel == NULL)
+            continue;
+        size_t n =
+            (size_t)((window_elems + ti->block_elems - 1) / ti->block_elems) * ti->block_bytes;
+        if (n > most)
+            most = n;
+    }
+    return most;
+}
+
+struct window_cache *window_cache_new(const struct gguf_model *m, struct model_file *mf,
+                                      struct gpu *g, const struct window_options *opt)
+{
+    struct window_cache *wc = calloc(1, sizeof(*wc));
+    if (wc == NULL)
+        return NULL;
+    wc->m = m;
+    wc->mf = mf;
+    wc->g = g;
+    wc->cache_bytes = opt->cache_bytes;
+    wc->window_bytes = window_size(opt);
+    wc->window_elems = wc->window_bytes / sizeof(float);
+    wc->stage_bytes = stage_size(wc->window_elems);
+    atomic_init(&wc->probed, false);
+    pthread_mutex_init(&wc->lock, NULL);
+    pthread_cond_init(&wc->cond, NULL);
+    pthread_cond_init(&wc->ra_cond, NULL);
+    wc->budget = wc->cache_bytes;
+    wc->ra_want = opt->ahead;
+    wc->ra_depth = wc->ra_want;
+    wc->ra_t = UINT64_MAX;
+    return wc;
+}
+
+void window_cache_free(struct window_cache *wc)
+{
+    if (wc == NULL)
+        return;
+    if (wc->ra_started) {
+        pthread_mutex_lock(&wc->lock);
+        wc->ra_quit = true;
+        pthread_cond_signal(&wc->ra_cond);
+        pthread_mutex_unlock(&wc->lock);
+        pthread_join(wc->ra_thread, NULL);
+    }
+    while (wc->head != NULL) {
+        struct window *w = wc->head;
+        lru_unlink(wc, w);
+        gpu_host_free(wc->g, w->data, wc->window_bytes, w->pinned);
+        free(w);
+    }
+    for (unsigned i = 0; i < wc->n_spare; i++)
+        gpu_host_free(wc->g, wc->spare[i].p, wc->window_bytes, wc->spare[i].pinned);
+    for (unsigned i = 0; i < wc->n_stage; i++)
+        gpu_host_free(wc->g, wc->stage[i].p, wc->stage_bytes, wc->stage[i].pinned);
+    pthread_cond_destroy(&wc->ra_cond);
+    pthread_cond_destroy(&wc->cond);
+    pthread_mutex_destroy(&wc->lock);
+    free(wc);
+}
+
+void window_cache_describe(struct window_cache *wc, struct facts *f)
+{
+    pthread_mutex_lock(&wc->lock);
+    size_t held = wc->held_bytes, nwin = wc->n_windows, budget = wc->budget;
+    uint64_t hits = wc->hits, misses = wc->misses, ra = wc->readaheads;
+    unsigned depth = wc->ra_depth;
+    pthread_mutex_unlock(&wc->lock);
+
+    facts_add(f, "cache",
+              "%zu MiB limit, %zu MiB of it for windows, %zu KiB windows, %u decoded ahead, %zu "
+              "windows held, %zu MiB allocated, %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+              " read-aheads",
+              wc->cache_bytes / MiB, budget / MiB, wc->window_bytes / 1024, depth, nwin, held / MiB,
+              hits, misses, ra);
+}
