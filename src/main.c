@@ -17,9 +17,11 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "fs/fs.h"
 
+#include "decode/dequant.h"
 #include "format/gguf.h"
 #include "gpu/gpu.h"
 #include "read/read.h"
+#include "read/window_cache.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,6 +51,7 @@ struct options {
     int device;
     char *cache_size;
     char *readahead;
+    char *gpu_window, *gpu_ahead;
     unsigned threads;
     unsigned max_read;
     bool allow_other, default_permissions, nodefault_permissions;
@@ -67,6 +70,8 @@ static const struct fuse_opt option_spec[] = {
     {"cache_size=%s", offsetof(struct options, cache_size), 1},
     {"threads=%u", offsetof(struct options, threads), 1},
     {"readahead=%s", offsetof(struct options, readahead), 1},
+    {"gpu_window=%s", offsetof(struct options, gpu_window), 1},
+    {"gpu_ahead=%s", offsetof(struct options, gpu_ahead), 1},
     FUSE_OPT_KEY("max_read=", KEY_MAX_READ),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
@@ -89,6 +94,10 @@ static void usage(FILE *f, const char *prog)
             "                           own included; K/M/G suffixes, at least 1M\n"
             "                           (default " DEFAULT_CACHE_SIZE ")\n"
             "    -o threads=N           CPU decode threads (default: one per CPU)\n"
+            "    -o gpu_window=SIZE     GPU window, 128K to 1G (default 8M, at most a\n"
+            "                           quarter of cache_size)\n"
+            "    -o gpu_ahead=N         GPU windows decoded ahead of a sequential\n"
+            "                           reader, 0 to 1024 (default 3)\n"
             "    -o readahead=SIZE      kernel read-ahead for the mount (default: the\n"
             "                           kernel's, usually 128K; needs root)\n"
             "    -o nodefault_permissions  with allow_other, do not add default_permissions\n"
@@ -152,6 +161,34 @@ static int parse_size(const char *s, size_t *out)
     if (*end != '\0' || v > (SIZE_MAX >> shift))
         return -1;
     *out = (size_t)(v << shift);
+    return 0;
+}
+
+/* -o gpu_window= and -o gpu_ahead= into the read options, range-checked;
+ * the environment's GPU code objects and SIMD cap to the layers below
+ * (main.c is the only reader of the environment). 0, or -1 (said why). */
+static int tuning(const struct options *o, struct read_options *ro, struct gpu_options *go)
+{
+    if (o->gpu_window != NULL &&
+        (parse_size(o->gpu_window, &ro->window_bytes) != 0 || ro->window_bytes < WINDOW_MIN_BYTES ||
+         ro->window_bytes > WINDOW_MAX_BYTES)) {
+        fprintf(stderr, "gguffs: bad gpu_window '%s' (a size from 128K to 1G, e.g. 8M)\n",
+                o->gpu_window);
+        return -1;
+    }
+    if (o->gpu_ahead != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(o->gpu_ahead, &end, 10);
+        if (end == o->gpu_ahead || *end != '\0' || errno != 0 || *o->gpu_ahead == '-' || v > 1024) {
+            fprintf(stderr, "gguffs: bad gpu_ahead '%s' (a number from 0 to 1024)\n", o->gpu_ahead);
+            return -1;
+        }
+        ro->ahead = (unsigned)v;
+    }
+    go->fatbin = getenv("Q4_0_DEQUANT_FATBIN");
+    go->hsaco = getenv("Q4_0_DEQUANT_HSACO");
+    dequant_set_simd_cap(getenv("GGUFFS_SIMD")); /* an unknown level: no cap */
     return 0;
 }
 
@@ -415,6 +452,8 @@ static int setup(struct run *r, const char *prog)
     read_options_init(&r->read_opt);
     r->read_opt.cache_bytes = cache;
     r->read_opt.threads = o->threads;
+    if (tuning(o, &r->read_opt, &r->gpu_opt) != 0)
+        return -1;
     if (o->readahead != NULL && parse_size(o->readahead, &r->ra.bytes) != 0) {
         fprintf(stderr, "gguffs: bad readahead '%s' (a size, e.g. 1M)\n", o->readahead);
         return -1;
@@ -526,6 +565,8 @@ out:
     free(opt.backend);
     free(opt.cache_size);
     free(opt.readahead);
+    free(opt.gpu_window);
+    free(opt.gpu_ahead);
     free(model_abs);
     free(cmd.mountpoint);
     fuse_opt_free_args(&args);

@@ -353,16 +353,22 @@ struct pick {
 static struct pick chosen[NDECODERS];
 static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
-/* The level cap from GGUFFS_SIMD; an unknown spelling means no cap. */
-static enum dequant_level env_cap(void)
+/* The level cap, set by dequant_set_simd_cap() before the first decode. */
+static enum dequant_level simd_cap = DQ_AVX512;
+
+int dequant_set_simd_cap(const char *level)
 {
-    const char *s = getenv("GGUFFS_SIMD");
-    if (s == NULL)
-        return DQ_AVX512;
-    for (int l = DQ_SCALAR; l < DQ_LEVELS; l++)
-        if (strcmp(s, dequant_level_name((enum dequant_level)l)) == 0)
-            return (enum dequant_level)l;
-    return DQ_AVX512;
+    if (level == NULL) {
+        simd_cap = DQ_AVX512;
+        return 0;
+    }
+    for (int l = DQ_SCALAR; l < DQ_LEVELS; l++) {
+        if (strcmp(level, dequant_level_name((enum dequant_level)l)) == 0) {
+            simd_cap = (enum dequant_level)l;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* The best decoder for entry i at or below `level`. */
@@ -380,7 +386,7 @@ static struct pick best_pick(size_t i, enum dequant_level level)
 static void choose_all(void)
 {
     enum dequant_level cap = dequant_cpu_level();
-    const enum dequant_level env = env_cap();
+    const enum dequant_level env = simd_cap;
     if (env < cap)
         cap = env;
     for (size_t i = 0; i < NDECODERS; i++)

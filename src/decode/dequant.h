@@ -5,16 +5,23 @@
  * routines are the reference; vector fast paths (dequant_simd.c) are chosen
  * once, at first use, from the CPU's features, and must produce the same bits.
  *
- * GGUFFS_SIMD=scalar|sse4.1|avx2|avx512 in the environment caps the level
- * chosen (for tests and benchmarks); a level the CPU lacks is ignored.
+ * dequant_set_simd_cap() caps the level chosen (main.c passes GGUFFS_SIMD
+ * from the environment, for tests and benchmarks); a level the CPU lacks is
+ * ignored.
  *
- * No state but the dispatch table, which is written once under pthread_once.
+ * No state but the cap and the dispatch table, which is written once under
+ * pthread_once.
  */
 #ifndef GGUFFS_DEQUANT_H
 #define GGUFFS_DEQUANT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Cap the vector level at "scalar", "sse4.1", "avx2" or "avx512" (NULL: no
+ * cap). Call before the first decode: the choice is made once. Returns 0,
+ * or -1 for an unknown spelling (then nothing changes). */
+int dequant_set_simd_cap(const char *level);
 
 /* True if dequant_blocks() can decode `type`. */
 bool dequant_supported(uint32_t type);

@@ -6,11 +6,14 @@
  * on `cond` until it is READY or gone, rather than decode it twice. `refs`
  * counts readers using it: a window with refs is never evicted.
  *
+ * The read-ahead thread is window_ahead.c's.
+ *
  * Whether the GPU is usable is the GPU layer's to say (gpu_unusable()): a
  * failure that cannot heal switches it off there for the life of the mount,
  * and every later read falls back at once with its reason.
  */
 #include "read/window_cache.h"
+#include "read/window_internal.h"
 
 #include "common/facts.h"
 #include "format/ggml_types.h"
@@ -29,56 +32,6 @@
 #define MiB (1024u * 1024u)
 #define WINDOW_DEFAULT_BYTES (8u * MiB)
 #define WINDOW_ALIGN_ELEMS 256 /* the largest block: windows start on blocks */
-#define STAGE_KEEP 4           /* buffers of each pool kept for reuse */
-
-enum window_state { WIN_DECODING, WIN_READY };
-
-struct window {
-    struct window *prev, *next;
-    uint64_t t, k;
-    float *data; /* window_bytes of host memory */
-    bool pinned;
-    enum window_state state;
-    unsigned refs;
-    enum read_path path; /* READ_PATH_GPU_HIP or READ_PATH_GPU_CUDA */
-};
-
-struct buffer {
-    void *p;
-    bool pinned;
-};
-
-struct window_cache {
-    const struct gguf_model *m;
-    struct model_file *mf;
-    struct gpu *g;
-    size_t cache_bytes; /* the limit asked for */
-    size_t window_bytes;
-    uint64_t window_elems;
-    size_t stage_bytes; /* raw bytes of one window, for the largest GPU type */
-    atomic_bool probed; /* outside the lock */
-
-    pthread_mutex_t lock; /* everything below */
-    pthread_cond_t cond;  /* a window left DECODING */
-    size_t budget;        /* window bytes allowed: cache_bytes less the runtime's */
-    unsigned ra_want;     /* windows to decode ahead, as asked */
-    unsigned ra_depth;    /* ... as many as the budget allows */
-    struct window *head, *tail;
-    size_t n_windows;
-    size_t held_bytes; /* window buffers allocated, listed or spare */
-    struct buffer spare[STAGE_KEEP];
-    unsigned n_spare;
-    struct buffer stage[STAGE_KEEP];
-    unsigned n_stage;
-    uint64_t hits, misses, readaheads;
-
-    /* Read-ahead: one background thread decoding windows [ra_next, ra_end)
-     * of tensor ra_t, in order. */
-    pthread_t ra_thread;
-    bool ra_started, ra_quit;
-    pthread_cond_t ra_cond;
-    uint64_t ra_t, ra_next, ra_end;
-};
 
 /* ----------------------------------------------------------------------
  * The LRU list and the window pools. All need wc->lock held.
@@ -110,7 +63,7 @@ static void lru_push(struct window_cache *wc, struct window *w)
     wc->n_windows++;
 }
 
-static struct window *lru_find(struct window_cache *wc, uint64_t t, uint64_t k)
+struct window *window_find(struct window_cache *wc, uint64_t t, uint64_t k)
 {
     for (struct window *w = wc->head; w; w = w->next)
         if (w->t == t && w->k == k)
@@ -252,8 +205,7 @@ static int window_decode(struct window_cache *wc, uint64_t t, uint64_t k, float 
 }
 
 /* Window (t, k), decoded and referenced, or NULL with res set. */
-static struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k,
-                                 struct read_result *res)
+struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k, struct read_result *res)
 {
     struct window *w;
     char why[READ_WHY_MAX];
@@ -265,7 +217,7 @@ static struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k
             read_result_set(res, READ_FALLBACK, 0, "%s", why);
             return NULL;
         }
-        w = lru_find(wc, t, k);
+        w = window_find(wc, t, k);
         if (w == NULL)
             break;
         if (w->state == WIN_READY) {
@@ -318,74 +270,12 @@ static struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k
     return w;
 }
 
-static void window_put(struct window_cache *wc, struct window *w)
+void window_put(struct window_cache *wc, struct window *w)
 {
     pthread_mutex_lock(&wc->lock);
     w->refs--;
     if (wc->held_bytes > wc->budget)
         cache_trim(wc);
-    pthread_mutex_unlock(&wc->lock);
-}
-
-/* ----------------------------------------------------------------------
- * Read-ahead: decode the windows after the one a sequential reader is in.
- * ---------------------------------------------------------------------- */
-
-static void *ra_main(void *arg)
-{
-    struct window_cache *wc = arg;
-
-    pthread_mutex_lock(&wc->lock);
-    for (;;) {
-        while (wc->ra_next >= wc->ra_end && !wc->ra_quit)
-            pthread_cond_wait(&wc->ra_cond, &wc->lock);
-        if (wc->ra_quit)
-            break;
-        uint64_t t = wc->ra_t, k = wc->ra_next++;
-        bool cached = lru_find(wc, t, k) != NULL || gpu_unusable(wc->g, NULL, 0);
-        if (!cached)
-            wc->readaheads++;
-        pthread_mutex_unlock(&wc->lock);
-        if (!cached) {
-            struct read_result res;
-            struct window *w = window_get(wc, t, k, &res);
-            if (w != NULL)
-                window_put(wc, w);
-        }
-        pthread_mutex_lock(&wc->lock);
-    }
-    pthread_mutex_unlock(&wc->lock);
-    return NULL;
-}
-
-/* A read was served from window k of tensor t (of nwin windows). If it looks
- * sequential (the window before is cached, or this is the first), have the
- * next ra_depth windows decoded in the background. A request for another
- * tensor replaces one not yet done. Needs wc->lock. */
-static void ra_consider(struct window_cache *wc, uint64_t t, uint64_t k, uint64_t nwin)
-{
-    uint64_t end = k + 1 + wc->ra_depth < nwin ? k + 1 + wc->ra_depth : nwin;
-
-    if (end <= k + 1 || (t == wc->ra_t && end <= wc->ra_end))
-        return;
-    if (k > 0 && lru_find(wc, t, k - 1) == NULL)
-        return;
-    if (!wc->ra_started) {
-        wc->ra_started = pthread_create(&wc->ra_thread, NULL, ra_main, wc) == 0;
-        if (!wc->ra_started)
-            return;
-    }
-    if (t != wc->ra_t || wc->ra_next < k + 1)
-        wc->ra_next = k + 1;
-    wc->ra_t = t;
-    wc->ra_end = end;
-    pthread_cond_signal(&wc->ra_cond);
-}
-
-static void ra_look(struct window_cache *wc, uint64_t t, uint64_t k, uint64_t nwin)
-{
-    pthread_mutex_lock(&wc->lock);
-    ra_consider(wc, t, k, nwin);
     pthread_mutex_unlock(&wc->lock);
 }
 
@@ -444,7 +334,7 @@ int window_cache_read(struct window_cache *wc, struct read_req *rq)
         if (w == NULL)
             return -1;
         rq->paths |= READ_PATH_BIT(w->path);
-        ra_look(wc, rq->t, k, nwin);
+        window_ahead(wc, rq->t, k, nwin);
         const char *src = (const char *)w->data + (pos - k * wbytes);
         if (rq->hold != NULL && pos == rq->off && n == rq->len) {
             *rq->data = src;
@@ -521,13 +411,7 @@ void window_cache_free(struct window_cache *wc)
 {
     if (wc == NULL)
         return;
-    if (wc->ra_started) {
-        pthread_mutex_lock(&wc->lock);
-        wc->ra_quit = true;
-        pthread_cond_signal(&wc->ra_cond);
-        pthread_mutex_unlock(&wc->lock);
-        pthread_join(wc->ra_thread, NULL);
-    }
+    window_ahead_stop(wc);
     while (wc->head != NULL) {
         struct window *w = wc->head;
         lru_unlink(wc, w);

@@ -587,6 +587,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         return usage();
+    dequant_set_simd_cap(getenv("GGUFFS_SIMD")); /* as main.c passes it */
     struct ggml g;
     if (load_ggml(argv[1], &g) != 0)
         return 1;

@@ -539,6 +539,7 @@ static Suite *dequant_suite(void)
 
 int main(int argc, char **argv)
 {
+    dequant_set_simd_cap(getenv("GGUFFS_SIMD")); /* as main.c passes it */
     if (argc == 2 && strcmp(argv[1], "--isa") == 0) {
         /* for simd_env_caps_the_level: the choice, and this process's CPU */
         printf("%s %s\n", dequant_isa(GT_Q4_0), dequant_level_name(dequant_cpu_level()));
