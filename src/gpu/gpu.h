@@ -84,9 +84,6 @@ void gpu_host_free(struct gpu *g, void *p, size_t bytes, bool pinned);
  * against its cache budget. */
 size_t gpu_start_bytes(struct gpu *g);
 
-/* True once a runtime is up and the kernels loaded (no later failure yet). */
-bool gpu_ready(struct gpu *g);
-
 /* Facts for the control file, each under key "gpu": backend chosen and
  * asked for, device, kernels and where they came from, start time and
  * memory, lanes, the failure that keeps the GPU unused, transient failures. */

@@ -64,7 +64,7 @@ void read_options_init(struct read_options *opt)
 static int decoded_f32(struct reader *r, struct read_req *rq, char *reason, size_t reasonlen)
 {
     reason[0] = '\0';
-    if (!window_cache_serves(r->wc, rq->ten->type))
+    if (!window_cache_serves(r->wc, rq->ti))
         return cpu_decode_read(r->cpu, rq);
     if (window_cache_read(r->wc, rq) == 0)
         return 0;
@@ -97,6 +97,12 @@ static int f32_elems(struct reader *r, const struct read_req *rq, uint64_t e0, u
     *hold = NULL;
     if (rq->ten->type == GT_F32) {
         reason[0] = '\0';
+        if (sub->off + sub->len > rq->ten->nbytes) {
+            read_result_set(&sub->res, READ_ERROR, EIO,
+                            "tensor data holds %" PRIu64 " bytes, not %" PRIu64, rq->ten->nbytes,
+                            rq->ten->n_elements * 4);
+            return -1;
+        }
         if (model_file_read(r->mf, f32, sub->len, rq->ten->offset + sub->off, &sub->res) != 0)
             return -1;
         sub->paths = READ_PATH_BIT(READ_PATH_CPU);
@@ -127,10 +133,13 @@ static int converted(struct reader *r, struct read_req *rq, enum dtype dt, char 
         const float *src;
         void *hold;
         struct read_req sub;
-        if (f32_elems(r, rq, e0, n, sc->f32, &src, &hold, &sub, reason, reasonlen) != 0) {
+        char why[READ_WHY_MAX]; /* this pass's fallback reason, if any */
+        if (f32_elems(r, rq, e0, n, sc->f32, &src, &hold, &sub, why, sizeof(why)) != 0) {
             rq->res = sub.res;
             return -1;
         }
+        if (why[0] != '\0')
+            snprintf(reason, reasonlen, "%s", why);
         if (dt == DTYPE_F16)
             convert_f32_to_f16(src, n, sc->u16);
         else

@@ -311,10 +311,9 @@ static int gpu_probe(struct window_cache *wc, struct read_result *res)
  * Public interface
  * ---------------------------------------------------------------------- */
 
-bool window_cache_serves(const struct window_cache *wc, uint32_t type)
+bool window_cache_serves(const struct window_cache *wc, const struct ggml_type_info *ti)
 {
-    const struct ggml_type_info *ti = ggml_type_find(type);
-    return wc != NULL && gpu_wanted(wc->g) && ti != NULL && ti->gpu_kernel != NULL;
+    return ti->gpu_kernel != NULL && gpu_wanted(wc->g);
 }
 
 int window_cache_read(struct window_cache *wc, struct read_req *rq)

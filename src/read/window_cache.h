@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct gguf_model;
+struct ggml_type_info;
 struct gpu;
 struct model_file;
 struct read_req;
@@ -43,8 +44,9 @@ struct window_cache *window_cache_new(const struct gguf_model *m, struct model_f
                                       struct gpu *g, const struct window_options *opt);
 void window_cache_free(struct window_cache *wc);
 
-/* Does the GPU path take reads of this type (a kernel, a GPU wanted)? */
-bool window_cache_serves(const struct window_cache *wc, uint32_t type);
+/* Does the GPU path take reads of a type with this table entry (it has a
+ * kernel, and a GPU is wanted)? */
+bool window_cache_serves(const struct window_cache *wc, const struct ggml_type_info *ti);
 
 /* Serve rq from windows. Returns 0 with rq->paths set (and, when rq->hold
  * is not NULL and the range lies in one window, *rq->data pointing into it

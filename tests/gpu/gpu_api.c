@@ -12,6 +12,7 @@
 #include "common/facts.h"
 #include "format/ggml_types.h"
 #include "gpu/gpu.h"
+#include "gpu/gpu_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
