@@ -14,7 +14,6 @@
 #include "decode/dequant.h"
 #include "format/ggml_types.h"
 #include "format/gguf.h"
-#include "fs/names.h"
 #include "gpu/gpu.h"
 #include "read/cpu_decode.h"
 #include "read/model_file.h"
@@ -193,15 +192,25 @@ static int serve(struct reader *r, struct read_req *rq, enum dtype dt, uint64_t 
     return converted(r, rq, dt, reason, reasonlen);
 }
 
+/* The tensor's name for a log line: control bytes shown as '?', so a name
+ * cannot break the line. */
+static void log_name(const struct gguf_tensor *t, char *out, size_t outlen)
+{
+    size_t n = t->name_len < outlen - 1 ? t->name_len : outlen - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t->name[i];
+        out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    out[n] = '\0';
+}
+
 /* Record a failed read, log it the first time for this tensor, and return
  * the errno for the reply. */
 static ssize_t failed(struct reader *r, const struct read_req *rq)
 {
     if (records_add(r->rec, rq->t, READ_PATH_BIT(READ_PATH_ERROR), 0, rq->res.why)) {
-        char name[NAMES_ENCODED_MAX(GGUF_MAX_NAME)];
-        if (rq->ten == NULL ||
-            names_encode(rq->ten->name, rq->ten->name_len, name, sizeof(name)) < 0)
-            snprintf(name, sizeof(name), "tensor %" PRIu64, rq->t);
+        char name[256];
+        log_name(rq->ten, name, sizeof(name));
         log_warn("%s: read failed: %s", name, rq->res.why);
     }
     return rq->res.err == ENOMEM ? -ENOMEM : -EIO;

@@ -8,6 +8,9 @@
 #include "fs/control.h"
 #include "read/read.h"
 #include "read/record.h"
+#include "decode/dequant.h"
+#include "gpu/gpu.h"
+#include "random_blocks.h"
 
 #include <check.h>
 #include "check_run.h"
@@ -23,6 +26,7 @@
 static char path[] = "/tmp/test_read.XXXXXX";
 static float want_f32[N], want_q8[N];
 static uint16_t want_h[N], want_bh[N]; /* the f16 and bf16 tensors' bits */
+static uint8_t q4[2 * 18];             /* the q4_0 tensor's blocks */
 
 static void put(FILE *f, const void *p, size_t n)
 {
@@ -50,7 +54,7 @@ static void tensor_info(FILE *f, const char *name, uint32_t type, uint64_t offse
 }
 
 /* GGUF v3, no metadata: "w" F32, "q" Q8_0 (2 blocks, d = 1.0), "x" type 77,
- * "h" F16, "b" BF16, "i" I32 (values 0..63). */
+ * "h" F16, "b" BF16, "i" I32 (values 0..63), "g" Q4_0 (random blocks). */
 static void write_model(void)
 {
     int fd = mkstemp(path);
@@ -58,7 +62,7 @@ static void write_model(void)
     FILE *f = fdopen(fd, "wb");
     put(f, "GGUF", 4);
     put_u32(f, 3);
-    put_u64(f, 6);
+    put_u64(f, 7);
     put_u64(f, 0);
     tensor_info(f, "w", 0, 0);
     tensor_info(f, "q", 8, 256);
@@ -66,6 +70,7 @@ static void write_model(void)
     tensor_info(f, "h", 1, 416);
     tensor_info(f, "b", 30, 544);
     tensor_info(f, "i", 26, 672);
+    tensor_info(f, "g", 2, 928);
     long pos = ftell(f);
     for (; pos % 32; pos++)
         fputc(0, f);
@@ -99,6 +104,9 @@ static void write_model(void)
     put(f, want_bh, sizeof(want_bh));
     for (int32_t i = 0; i < N; i++)
         put(f, &i, 4);
+    struct rb_rng rng = {77};
+    ck_assert_int_eq(rb_fill(2, 2, &rng, q4), 0);
+    put(f, q4, sizeof(q4));
     ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -107,7 +115,7 @@ struct fixture {
     struct reader *r;
 };
 
-static struct fixture open_fixture(unsigned threads)
+static struct fixture open_fixture_gpu(unsigned threads, struct gpu *g)
 {
     struct fixture fx;
     char err[256];
@@ -117,8 +125,13 @@ static struct fixture open_fixture(unsigned threads)
     read_options_init(&opt);
     opt.cache_bytes = 1 << 20;
     opt.threads = threads;
-    ck_assert_ptr_nonnull(fx.r = read_new(fx.m, NULL, &opt));
+    ck_assert_ptr_nonnull(fx.r = read_new(fx.m, g, &opt));
     return fx;
+}
+
+static struct fixture open_fixture(unsigned threads)
+{
+    return open_fixture_gpu(threads, NULL);
 }
 
 static void close_fixture(struct fixture *fx)
@@ -206,7 +219,7 @@ START_TEST(unknown_type_fails_with_reason)
     struct fixture fx = open_fixture(1);
     char buf[16];
     ck_assert_int_eq(rd(&fx, 2, DTYPE_F32, buf, sizeof(buf), 0), -EIO);
-    ck_assert_int_eq(rd(&fx, 6, DTYPE_F32, buf, sizeof(buf), 0), -EINVAL);
+    ck_assert_int_eq(rd(&fx, 7, DTYPE_F32, buf, sizeof(buf), 0), -EINVAL);
     char *text = render(&fx);
     ck_assert_ptr_nonnull(strstr(text, "\nx\ttype77\t64\t64\terror\tunknown type id 77\t1\t0\n"));
     free(text);
@@ -224,7 +237,7 @@ START_TEST(model_changed_is_eio)
     ck_assert_int_eq(rd(&fx, 0, DTYPE_F32, buf, sizeof(buf), 0), -EIO); /* data still there */
     char *text = render(&fx);
     ck_assert_ptr_nonnull(
-        strstr(text, "\tq8_0\t64\t64\tcpu,error\tmodel file changed while mounted (size 1152 -> "
+        strstr(text, "\tq8_0\t64\t64\tcpu,error\tmodel file changed while mounted (size 1220 -> "
                      "300)\t2\t16\n"));
     ck_assert_ptr_nonnull(strstr(text, "\nw\tf32\t64\t64\terror\tmodel file changed"));
     free(text);
@@ -244,7 +257,7 @@ START_TEST(describe_names_the_read_path)
     facts_free(f);
     ck_assert_ptr_nonnull(d);
     ck_assert_ptr_nonnull(strstr(d, "# gguffs "));
-    ck_assert_ptr_nonnull(strstr(d, "\n# tensors: 6\n"));
+    ck_assert_ptr_nonnull(strstr(d, "\n# tensors: 7\n"));
     ck_assert_ptr_nonnull(
         strstr(d, "\n# cache: 1 MiB limit, 1 MiB of it for windows, 256 KiB windows"));
     ck_assert_ptr_nonnull(strstr(d, "\n# decode threads: 3\n"));
@@ -389,6 +402,44 @@ START_TEST(fact_values_are_escaped)
 }
 END_TEST
 
+/* A GPU type with a GPU wanted: where there is no GPU (CI), every read
+ * falls back to the CPU with the GPU's reason and the same bytes, in every
+ * dtype; on a GPU machine it is served there, bit-identical. */
+START_TEST(gpu_type_served_or_fallen_back_bit_exact)
+{
+    struct gpu_options go = {.backend = GPU_BACKEND_AUTO};
+    struct gpu *g = gpu_new(&go);
+    ck_assert_ptr_nonnull(g);
+    struct fixture fx = open_fixture_gpu(1, g);
+    float ref[N];
+    uint16_t ref16[N];
+    unsigned char buf[N * 4 + 8];
+
+    ck_assert_int_eq(dequant_blocks_scalar(2, q4, 2, ref), 0);
+    for (size_t off = 0; off <= N * 4; off += 7) {
+        size_t len = N * 4 - off < 77 ? N * 4 - off : 77;
+        ck_assert_int_eq(rd(&fx, 6, DTYPE_F32, buf + 1, len, off), (ssize_t)len);
+        ck_assert_mem_eq(buf + 1, (const char *)ref + off, len);
+    }
+    for (int i = 0; i < N; i++)
+        ref16[i] = convert_one_bf16(ref[i]);
+    ck_assert_int_eq(rd(&fx, 6, DTYPE_BF16, buf + 1, 61, 3), 61);
+    ck_assert_mem_eq(buf + 1, (const char *)ref16 + 3, 61);
+    char *text = render(&fx);
+    char why[256]; /* as long as a recorded reason */
+    if (gpu_unusable(g, why, sizeof(why))) {
+        char row[512];
+        snprintf(row, sizeof(row), "\ng\tq4_0\t64\t64\tcpu-fallback\t%s\t", why);
+        ck_assert_msg(strstr(text, row) != NULL, "no row %s in\n%s", row, text);
+    } else {
+        ck_assert_ptr_nonnull(strstr(text, "\ng\tq4_0\t64\t64\tgpu-"));
+    }
+    free(text);
+    close_fixture(&fx);
+    gpu_free(g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("read");
@@ -404,6 +455,7 @@ int main(void)
     tcase_add_test(tc, bf16_tensor_as_f32_and_as_itself);
     tcase_add_test(tc, stored_bytes_of_plain_tensors);
     tcase_add_test(tc, fact_values_are_escaped);
+    tcase_add_test(tc, gpu_type_served_or_fallen_back_bit_exact);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
