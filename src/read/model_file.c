@@ -67,8 +67,14 @@ bool model_file_changed(struct model_file *mf, struct read_result *res)
 {
     if (!describe_change(mf, res))
         return false;
-    if (!atomic_exchange(&mf->change_logged, true))
-        log_warn("%s: %s; reads fail with EIO until it is remounted", mf->m->path, res->why);
+    if (!atomic_exchange(&mf->change_logged, true)) {
+        char path[512]; /* control bytes shown as '?': one log line */
+        size_t n = 0;
+        for (const char *p = mf->m->path; *p != '\0' && n < sizeof(path) - 1; p++)
+            path[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+        path[n] = '\0';
+        log_warn("%s: %s; reads fail with EIO until it is remounted", path, res->why);
+    }
     return true;
 }
 

@@ -440,6 +440,47 @@ START_TEST(gpu_type_served_or_fallen_back_bit_exact)
 }
 END_TEST
 
+/* Count the lines of `text` that contain `what`. */
+static int count_lines(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+        n++;
+    return n;
+}
+
+/* A tensor's first failed read is logged, once; the model changing under
+ * the mount is logged once. Log lines go to stderr here (fuse_log's
+ * default), captured in a file. */
+START_TEST(failures_are_logged_once)
+{
+    struct fixture fx = open_fixture(1);
+    char buf[16], log[4096] = "", name[] = "/tmp/test_read_log.XXXXXX";
+    int fd = mkstemp(name), saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(saved, 0);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+    for (int i = 0; i < 3; i++)
+        rd(&fx, 2, DTYPE_F32, buf, sizeof(buf), 0);
+    ck_assert_int_eq(truncate(path, 300), 0);
+    for (int i = 0; i < 3; i++)
+        rd(&fx, 1, DTYPE_F32, buf, sizeof(buf), 0);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ck_assert_int_ge(pread(fd, log, sizeof(log) - 1, 0), 0);
+    close(fd);
+    unlink(name);
+    ck_assert_int_eq(count_lines(log, "gguffs: x: read failed: unknown type id 77\n"), 1);
+    ck_assert_int_eq(count_lines(log, "gguffs: q: read failed: model file changed"), 1);
+    ck_assert_int_eq(count_lines(log, "(size 1220 -> 300); reads fail with EIO until it is "
+                                      "remounted\n"),
+                     1);
+    close_fixture(&fx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("read");
@@ -456,6 +497,7 @@ int main(void)
     tcase_add_test(tc, stored_bytes_of_plain_tensors);
     tcase_add_test(tc, fact_values_are_escaped);
     tcase_add_test(tc, gpu_type_served_or_fallen_back_bit_exact);
+    tcase_add_test(tc, failures_are_logged_once);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
