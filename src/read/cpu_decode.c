@@ -101,8 +101,10 @@ static void cpu_job_run(void *ctx, size_t begin, size_t end)
         atomic_store(&j->failed, 1);
 }
 
-int cpu_decode_elems(struct cpu_decode *cd, struct read_req *rq, uint64_t e0, uint64_t ne,
-                     float *dst)
+/* FP32 elements [e0, e0 + ne) of rq's tensor into dst (aligned floats).
+ * 0, or -1 with rq->res. */
+static int cpu_decode_elems(struct cpu_decode *cd, struct read_req *rq, uint64_t e0, uint64_t ne,
+                            float *dst)
 {
     const struct gguf_tensor *t = rq->ten;
     uint64_t be = rq->ti->block_elems, bb = rq->ti->block_bytes;

@@ -29,10 +29,6 @@ void cpu_decode_free(struct cpu_decode *cd);
  * caller turns it into a fallback when it is one. */
 int cpu_decode_read(struct cpu_decode *cd, struct read_req *rq);
 
-/* FP32 elements [e0, e0 + ne) of rq's tensor into dst (aligned floats). */
-int cpu_decode_elems(struct cpu_decode *cd, struct read_req *rq, uint64_t e0, uint64_t ne,
-                     float *dst);
-
 /* "decode threads" and "simd" (the vector level per quantized type). */
 void cpu_decode_describe(struct cpu_decode *cd, struct facts *f);
 
