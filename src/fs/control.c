@@ -84,18 +84,27 @@ static void text_put_field(struct text *tx, const char *s)
             tx->buf[i] = ' ';
 }
 
-/* `s` escaped as names_encode() escapes a file name. */
+/* `s` with '%', bytes below 0x20 and 0x7f written "%XX", as file names
+ * write them (fs/names.h): a value can then neither break its line nor be
+ * read back ambiguously. Unlike a file name, '/' and a leading '.' stand
+ * for themselves, so paths read as paths. */
 static void text_put_escaped(struct text *tx, const char *s)
 {
+    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s);
-    text_reserve(tx, NAMES_ENCODED_MAX(n));
+    text_reserve(tx, 3 * n);
     if (tx->oom)
         return;
-    int k = names_encode(s, n, tx->buf + tx->len, tx->cap - tx->len);
-    if (k < 0) /* cannot happen: room reserved, and facts hold no NUL */
-        tx->oom = 1;
-    else
-        tx->len += (size_t)k;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '%' || *p < 0x20 || *p == 0x7f) {
+            tx->buf[tx->len++] = '%';
+            tx->buf[tx->len++] = hex[*p >> 4];
+            tx->buf[tx->len++] = hex[*p & 15];
+        } else {
+            tx->buf[tx->len++] = (char)*p;
+        }
+    }
+    tx->buf[tx->len] = '\0';
 }
 
 /* ----------------------------------------------------------------------
