@@ -33,4 +33,31 @@ for sig in TERM INT; do
     gguffs_umount "$mnt"
     echo "SIG$sig: mount gone, daemon exited, readers got errors"
 done
+
+# Started with the signal ignored (nohup, `cmd &` in a script) or blocked,
+# the daemon must still unmount on it: libfuse only installs its handler
+# over SIG_DFL, so gguffs resets the three first.
+for sig in HUP INT TERM; do
+    for how in ignored blocked; do
+        mnt=$WORK/mnt-$how-$sig
+        mkdir -p "$mnt"
+        GGUFFS_MOUNTS+=("$mnt")
+        if [ $how = ignored ]; then
+            (
+                trap '' "$sig"
+                exec "$GGUFFS" "$model" "$mnt"
+            ) || fail "mount with SIG$sig $how failed"
+        else
+            "$PYTHON" -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [getattr(signal, "SIG" + sys.argv[1])])
+os.execv(sys.argv[2], sys.argv[2:])' "$sig" "$GGUFFS" "$model" "$mnt" ||
+                fail "mount with SIG$sig $how failed"
+        fi
+        pid=$(daemon_pid "$mnt") || fail "no daemon found for $mnt"
+        kill -"$sig" "$pid" || fail "cannot signal the daemon"
+        wait_unmounted "$mnt" 10 || fail "SIG$sig inherited $how: still mounted after 10 s"
+        wait_gone "$pid" 20 || fail "SIG$sig inherited $how: the daemon is still running"
+        echo "SIG$sig inherited $how: mount gone, daemon exited"
+    done
+done
 echo "signals: passed"
