@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct run {
     struct fuse_args *args;
@@ -129,6 +130,22 @@ static int check_mountpoint(const char *mnt)
     return 0;
 }
 
+/* libfuse opens /dev/fuse in the daemon, after the fork; a user who may not
+ * is told so here, with what a user mount needs. */
+static int check_dev_fuse(void)
+{
+    if (access("/dev/fuse", R_OK | W_OK) == 0)
+        return 0;
+    if (errno == ENOENT)
+        fprintf(stderr, "gguffs: /dev/fuse: no such device (load the fuse module)\n");
+    else
+        fprintf(stderr,
+                "gguffs: /dev/fuse: %s (a mount by a user other than root needs /dev/fuse "
+                "readable and writable by that user, mode 0666)\n",
+                strerror(errno));
+    return -1;
+}
+
 /* Settings the file layer does not serve yet are refused, not ignored. */
 static int check_supported(const struct options *o)
 {
@@ -151,7 +168,7 @@ static int prepare(struct run *r, char **model_abs)
         fprintf(stderr, "gguffs: %s: %s\n", r->opt->model, err);
         return EXIT_FAIL;
     }
-    if (check_mountpoint(r->opt->mountpoint) != 0)
+    if (check_mountpoint(r->opt->mountpoint) != 0 || check_dev_fuse() != 0)
         return EXIT_FAIL;
     if (options_add_fsname(r->args, r->opt, path) != 0) {
         fprintf(stderr, "gguffs: out of memory\n");
