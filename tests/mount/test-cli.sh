@@ -3,7 +3,7 @@
 # and nothing forked or mounted; a FIFO, socket or device as MODEL is
 # refused at once; --version and --help; the mount's identity (fsname,
 # subtype) in findmnt and df; the log lines of -f, -o quiet and -o verbose.
-. "$SRCDIR/tests/mount/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 basic_model
 m=$W/mnt

@@ -9,7 +9,7 @@
 # mount runs in a private mount namespace in which that DESTDIR's bin is
 # bind-mounted over PREFIX/bin. With CI=true (a throw-away machine, as
 # root) the install goes to the real prefix instead and is left there.
-. "$SRCDIR/tests/mount/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (mount -t fuse.gguffs)"
 command -v mount.fuse3 >/dev/null || [ -x /sbin/mount.fuse3 ] || skip "no mount.fuse3"

@@ -3,7 +3,7 @@
 # anything is mounted; gguffs returns only once the mount answers; options
 # reach the kernel; unmounting and SIGTERM/SIGINT/SIGHUP (with files open)
 # end the daemon and leave nothing mounted; -f stays in the foreground.
-. "$SRCDIR/tests/mount/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 basic_model
 m=$W/mnt

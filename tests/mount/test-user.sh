@@ -5,7 +5,7 @@
 # useradd, or /dev/fuse closed to other users. On such a machine CI=true or
 # GGUFFS_TEST_CHMOD_FUSE=1 opens /dev/fuse (0666) for the test and puts its
 # mode back at exit; otherwise the device is never touched.
-. "$SRCDIR/tests/mount/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to create a user"
 command -v useradd >/dev/null && command -v userdel >/dev/null || skip "no useradd/userdel"

@@ -5,7 +5,7 @@
 # gguffs runs under `ulimit -v` 200 MB and `timeout 5`, must exit with an
 # error (not a signal, not the timeout) that names the file, and must mount
 # nothing. A valid model still mounts under the same limit.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 mnt=$WORK/mnt
 mkdir -p "$mnt"

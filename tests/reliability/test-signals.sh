@@ -3,7 +3,7 @@
 # read: the mount goes away, the daemon exits, the readers get errors (not
 # hangs, not wrong bytes), no fusermount3 is left behind, and the mount
 # point can be used again.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 model=$WORK/model.gguf
 random_model "$model" 11 --tensors 24 --max-elements 131072
