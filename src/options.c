@@ -116,6 +116,36 @@ static int set_max_read(struct options *o, const char *v)
     return 0;
 }
 
+/* libfuse reads its own numbers with sscanf("%u"), which takes "-1" as
+ * 4294967295: the ones it reads are checked here and passed on. */
+static int check_u16(struct options *o, const char *v)
+{
+    unsigned long long n;
+    (void)o;
+    return parse_uint(v, 1, 65535, &n);
+}
+
+static int check_u32(struct options *o, const char *v)
+{
+    unsigned long long n;
+    (void)o;
+    return parse_uint(v, 0, UINT_MAX, &n);
+}
+
+static int check_threads(struct options *o, const char *v)
+{
+    unsigned long long n;
+    (void)o;
+    return parse_uint(v, 1, 65536, &n);
+}
+
+static int check_idle_threads(struct options *o, const char *v)
+{
+    unsigned long long n;
+    (void)o;
+    return parse_uint(v, 0, 65536, &n);
+}
+
 static int set_dtype(struct options *o, const char *v)
 {
     return dtype_parse(v, &o->dtype);
@@ -206,6 +236,11 @@ static const struct option_row rows[] = {
      "with allow_other, do not add default_permissions"},
     {"max_read", "N", set_max_read, "an integer from 4096 to 1048576", true,
      "largest read request in bytes (libfuse's option, checked here)"},
+    {"max_threads", "N", check_threads, "an integer from 1 to 65536", true, NULL},
+    {"max_idle_threads", "N", check_idle_threads, "an integer from 0 to 65536", true, NULL},
+    {"max_background", "N", check_u16, "an integer from 1 to 65535", true, NULL},
+    {"congestion_threshold", "N", check_u16, "an integer from 1 to 65535", true, NULL},
+    {"max_readahead", "N", check_u32, "an integer from 0 to 4294967295", true, NULL},
     {"allow_other", NULL, set_allow_other, NULL, true, NULL},
     {"default_permissions", NULL, set_default_permissions, NULL, true, NULL},
     {"fsname", "NAME", set_fsname, "a non-empty name", true, NULL},

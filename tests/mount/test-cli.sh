@@ -48,7 +48,12 @@ refused 2 "unknown option 'frobnicate'; gguffs options are backend=, device=" -o
 refused 2 "unknown option 'frobnicate'" "$b" "$m" -o ro,frobnicate
 refused 2 "unexpected argument 'extra'" "$b" "$m" extra
 refused 2 "need MODEL and MOUNTPOINT" "$b"
-refused 2 "invalid parameter in option" -o max_threads=x "$b" "$m"
+# libfuse's own numbers, which its sscanf("%u") would wrap
+refused 2 "want an integer from 1 to 65536" -o max_threads=-1 "$b" "$m"
+refused 2 "want an integer from 1 to 65536" -o max_threads=x "$b" "$m"
+refused 2 "want an integer from 1 to 65535" -o max_background=0 "$b" "$m"
+refused 2 "want an integer from 0 to 4294967295" -o max_readahead=-1 "$b" "$m"
+refused 2 "invalid parameter in option" -o time_gran=x "$b" "$m"
 # A usage error wins over a bad model: the command line is checked first.
 refused 2 "want an integer" -o threads=-1 "$W/missing.gguf" "$m"
 
