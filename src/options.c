@@ -3,16 +3,18 @@
  * libfuse's option parser would take "threads=%u" and turn "-1" into
  * 4294967295 without a word, so every gguffs value goes through a key and
  * is parsed here, whole, with its range. libfuse's own options are left to
- * libfuse, but checked before the fork: its messages are captured while it
- * parses, and an unknown option becomes gguffs' one line with the list of
- * gguffs options, instead of libfuse's message from the daemon followed by
- * "mount failed".
+ * libfuse, but checked before the fork (fuse_parse.c): an unknown option
+ * becomes gguffs' one line with the list of gguffs options, instead of
+ * libfuse's message from the daemon followed by "mount failed".
  */
 #include "options.h"
+
+#include "fuse_parse.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -183,68 +185,52 @@ static int set_verbose(struct options *o, const char *v)
     return 0;
 }
 
-static int set_allow_other(struct options *o, const char *v)
-{
-    (void)v;
-    o->allow_other = true;
-    return 0;
-}
-
-static int set_default_permissions(struct options *o, const char *v)
-{
-    (void)v;
-    o->default_permissions = true;
-    return 0;
-}
-
-static int set_nodefault_permissions(struct options *o, const char *v)
-{
-    (void)v;
-    o->nodefault_permissions = true;
-    return 0;
-}
-
 /* One option. `expect` completes "want ..." in the error line; a row with
- * `arg` NULL is a flag. `libfuse`: the option is also libfuse's (it stays
- * in the arguments for the session). `help` NULL: not listed in --help
- * (libfuse's own options, listed by libfuse). */
+ * `arg` NULL is a flag, which either calls `set` or, when `set` is NULL,
+ * sets the bool at offset `flag` of struct options. `libfuse`: the option
+ * is also libfuse's (it stays in the arguments for the session). `help`
+ * NULL: not listed in --help (libfuse's own options, listed by libfuse). */
 struct option_row {
     const char *name;
     const char *arg;
     int (*set)(struct options *o, const char *value);
+    size_t flag;
     const char *expect;
     bool libfuse;
     const char *help;
 };
 
+#define FLAG(field) NULL, offsetof(struct options, field)
+
 static const struct option_row rows[] = {
-    {"backend", "auto|cpu|hip|cuda", set_backend, "auto, cpu, hip or cuda", false,
+    {"backend", "auto|cpu|hip|cuda", set_backend, 0, "auto, cpu, hip or cuda", false,
      "Q4_0 decoder (default auto: HIP, else CUDA, else CPU)"},
-    {"device", "N", set_device, "a GPU ordinal from 0 to 1023", false, "GPU ordinal (default 0)"},
-    {"cache_size", "SIZE", set_cache_size, "a size of at least 1M, e.g. 256M", false,
+    {"device", "N", set_device, 0, "a GPU ordinal from 0 to 1023", false,
+     "GPU ordinal (default 0)"},
+    {"cache_size", "SIZE", set_cache_size, 0, "a size of at least 1M, e.g. 256M", false,
      "memory for decoded GPU windows, the GPU runtime's own included; K/M/G/T suffixes "
      "(default " DEFAULT_CACHE ")"},
-    {"threads", "N", set_threads, "an integer from 1 to 1024", false,
+    {"threads", "N", set_threads, 0, "an integer from 1 to 1024", false,
      "CPU decode threads (default: one per CPU)"},
-    {"readahead", "SIZE", set_readahead, "a size from 4K to 1G, e.g. 1M", false,
+    {"readahead", "SIZE", set_readahead, 0, "a size from 4K to 1G, e.g. 1M", false,
      "kernel read-ahead for the mount (default: the kernel's, usually 128K; needs root)"},
-    {"dtype", "f32|f16|bf16", set_dtype, "f32, f16 or bf16", false,
+    {"dtype", "f32|f16|bf16", set_dtype, 0, "f32, f16 or bf16", false,
      "element type of the tensor files (default f32)"},
-    {"quiet", NULL, set_quiet, NULL, false, "log warnings only"},
-    {"verbose", NULL, set_verbose, NULL, false, "log each open too"},
-    {"nodefault_permissions", NULL, set_nodefault_permissions, NULL, false,
+    {"quiet", NULL, set_quiet, 0, NULL, false, "log warnings only"},
+    {"verbose", NULL, set_verbose, 0, NULL, false, "log each open too"},
+    {"nodefault_permissions", NULL, FLAG(nodefault_permissions), NULL, false,
      "with allow_other, do not add default_permissions"},
-    {"max_read", "N", set_max_read, "an integer from 4096 to 1048576", true,
+    {"max_read", "N", set_max_read, 0, "an integer from 4096 to 1048576", true,
      "largest read request in bytes (libfuse's option, checked here)"},
-    {"max_threads", "N", check_threads, "an integer from 1 to 65536", true, NULL},
-    {"max_idle_threads", "N", check_idle_threads, "an integer from 0 to 65536", true, NULL},
-    {"max_background", "N", check_u16, "an integer from 1 to 65535", true, NULL},
-    {"congestion_threshold", "N", check_u16, "an integer from 1 to 65535", true, NULL},
-    {"max_readahead", "N", check_u32, "an integer from 0 to 4294967295", true, NULL},
-    {"allow_other", NULL, set_allow_other, NULL, true, NULL},
-    {"default_permissions", NULL, set_default_permissions, NULL, true, NULL},
-    {"fsname", "NAME", set_fsname, "a non-empty name", true, NULL},
-    {"subtype", "NAME", set_subtype, "a non-empty name", true, NULL},
+    {"max_threads", "N", check_threads, 0, "an integer from 1 to 65536", true, NULL},
+    {"max_idle_threads", "N", check_idle_threads, 0, "an integer from 0 to 65536", true, NULL},
+    {"max_background", "N", check_u16, 0, "an integer from 1 to 65535", true, NULL},
+    {"congestion_threshold", "N", check_u16, 0, "an integer from 1 to 65535", true, NULL},
+    {"max_readahead", "N", check_u32, 0, "an integer from 0 to 4294967295", true, NULL},
+    {"allow_other", NULL, FLAG(allow_other), NULL, true, NULL},
+    {"default_permissions", NULL, FLAG(default_permissions), NULL, true, NULL},
+    {"fsname", "NAME", set_fsname, 0, "a non-empty name", true, NULL},
+    {"subtype", "NAME", set_subtype, 0, "a non-empty name", true, NULL},
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -311,8 +297,10 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
         if (r->arg != NULL) {
             usage_error("-o %s needs a value: -o %s=%s", arg, r->name, r->arg);
             o->bad = true;
-        } else {
+        } else if (r->set != NULL) {
             r->set(o, "");
+        } else {
+            *(bool *)((char *)o + r->flag) = true;
         }
         return r->libfuse ? 1 : 0;
     }
@@ -378,68 +366,12 @@ static void version(void)
     fuse_lowlevel_version();
 }
 
-/* ----------------------------------------------------------------------
- * libfuse's messages, captured while it parses
- * ---------------------------------------------------------------------- */
-
-/* Owned by options.c, used only before the fork, on one thread. */
-static struct {
-    char text[1024];
-    size_t len;
-} captured;
-
-static void capture(enum fuse_log_level level, const char *fmt, va_list ap)
+/* An unknown option: gguffs' line with the list, in place of libfuse's. */
+static void unknown_option(const char *what)
 {
-    (void)level;
-    if (captured.len + 1 < sizeof(captured.text)) {
-        int n =
-            vsnprintf(captured.text + captured.len, sizeof(captured.text) - captured.len, fmt, ap);
-        if (n > 0)
-            captured.len += (size_t)n;
-        if (captured.len >= sizeof(captured.text))
-            captured.len = sizeof(captured.text) - 1;
-    }
-}
-
-static void capture_start(void)
-{
-    captured.len = 0;
-    captured.text[0] = '\0';
-    fuse_set_log_func(capture);
-}
-
-static void capture_stop(void)
-{
-    fuse_set_log_func(NULL); /* libfuse's default: stderr */
-}
-
-/* libfuse's first line, without "fuse: " and the newline. */
-static const char *captured_line(void)
-{
-    char *s = captured.text, *nl = strchr(s, '\n');
-    if (nl != NULL)
-        *nl = '\0';
-    if (strncmp(s, "fuse: ", 6) == 0)
-        s += 6;
-    return *s ? s : "libfuse refused the options";
-}
-
-/* An unknown option: gguffs' line with the list, in place of libfuse's
- * "unknown option(s): `-o frobnicate'". */
-static void unknown_option(void)
-{
-    char names[512], what[256];
-    const char *s = strchr(captured.text, '`'), *e = s ? strrchr(s, '\'') : NULL;
+    char names[512];
 
     list_names(names, sizeof(names));
-    if (s != NULL && e != NULL && e > s + 1) {
-        s++;
-        if (strncmp(s, "-o ", 3) == 0)
-            s += 3;
-        snprintf(what, sizeof(what), "%.*s", (int)(e - s), s);
-    } else {
-        snprintf(what, sizeof(what), "%s", captured_line());
-    }
     fprintf(stderr,
             "gguffs: unknown option '%s'; gguffs options are %s, and libfuse's listed by "
             "gguffs --help\n",
@@ -449,31 +381,20 @@ static void unknown_option(void)
 /* Try the session and mount options on a session that is never mounted. */
 static enum options_result check_session(const struct fuse_args *args)
 {
-    struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
-    static const struct fuse_lowlevel_ops no_ops;
-    enum options_result res = OPTIONS_RUN;
+    char what[256];
+    int rc = fuse_parse_session(args);
 
-    for (int i = 0; i < args->argc; i++) {
-        if (fuse_opt_add_arg(&copy, args->argv[i]) != 0) {
-            fuse_opt_free_args(&copy);
-            fprintf(stderr, "gguffs: out of memory\n");
-            return OPTIONS_FAIL;
-        }
+    if (rc == 0)
+        return OPTIONS_RUN;
+    if (rc == -2) {
+        fprintf(stderr, "gguffs: out of memory\n");
+        return OPTIONS_FAIL;
     }
-    capture_start();
-    struct fuse_session *se = fuse_session_new(&copy, &no_ops, sizeof(no_ops), NULL);
-    capture_stop();
-    if (se != NULL) {
-        fuse_session_destroy(se);
-    } else if (strstr(captured.text, "unknown option") != NULL) {
-        unknown_option();
-        res = OPTIONS_USAGE;
-    } else {
-        fprintf(stderr, "gguffs: %s\n", captured_line());
-        res = OPTIONS_USAGE;
-    }
-    fuse_opt_free_args(&copy);
-    return res;
+    if (fuse_parse_unknown(what, sizeof(what)) != NULL)
+        unknown_option(what);
+    else
+        fprintf(stderr, "gguffs: %s\n", fuse_parse_message());
+    return OPTIONS_USAGE;
 }
 
 /* ----------------------------------------------------------------------
@@ -511,13 +432,10 @@ static enum options_result parse_cmdline(struct fuse_args *args, struct options 
 {
     struct fuse_cmdline_opts cmd = {0};
 
-    capture_start();
-    int rc = fuse_parse_cmdline(args, &cmd);
-    capture_stop();
-    if (rc != 0) {
+    if (fuse_parse_cmd(args, &cmd) != 0) {
         free(cmd.mountpoint);
         /* libfuse takes the mount point's realpath() while it parses */
-        const char *line = captured_line(), *why = strstr(line, "bad mount point");
+        const char *line = fuse_parse_message(), *why = strstr(line, "bad mount point");
         if (why != NULL && o->mountpoint_arg != NULL && (why = strstr(why, "': ")) != NULL) {
             fprintf(stderr, "gguffs: %s: mount point: %s\n", o->mountpoint_arg, why + 3);
             return OPTIONS_FAIL;
@@ -575,12 +493,10 @@ enum options_result options_parse(struct fuse_args *args, struct options *o,
         fprintf(stderr, "gguffs: out of memory\n");
         return OPTIONS_FAIL;
     }
-    capture_start();
-    int rc = fuse_opt_parse(args, o, spec, opt_proc);
-    capture_stop();
+    int rc = fuse_parse_opts(args, o, spec, opt_proc);
     free_spec(spec);
     if (rc != 0 && !o->bad)
-        fprintf(stderr, "gguffs: %s\n", captured_line());
+        fprintf(stderr, "gguffs: %s\n", fuse_parse_message());
     if (rc != 0 || o->bad)
         return OPTIONS_USAGE;
     if (o->extra_positional != NULL) {
@@ -597,11 +513,9 @@ enum options_result options_parse(struct fuse_args *args, struct options *o,
         fprintf(stderr, "gguffs: out of memory\n");
         return OPTIONS_FAIL;
     }
-    capture_start();
-    *conn_opts = fuse_parse_conn_info_opts(args);
-    capture_stop();
+    *conn_opts = fuse_parse_conn(args);
     if (*conn_opts == NULL) {
-        fprintf(stderr, "gguffs: %s\n", captured_line());
+        fprintf(stderr, "gguffs: %s\n", fuse_parse_message());
         return OPTIONS_USAGE;
     }
     return check_session(args);
