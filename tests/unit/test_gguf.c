@@ -869,14 +869,14 @@ END_TEST
  * timeout (Check's default, 4 s) catches a hang. A socket, likewise. */
 START_TEST(open_not_regular)
 {
-    char path[256];
+    char path[256], dir[] = "/tmp/gguffs-test-gguf-XXXXXX";
 
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    snprintf(path, sizeof(path), "%s/fifo.gguf", tmpdir);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/fifo.gguf", dir);
     ck_assert_int_eq(mkfifo(path, 0600), 0);
     expect_open_refused(path, "is a FIFO, not a GGUF file");
     unlink(path);
-    snprintf(path, sizeof(path), "%s/sock.gguf", tmpdir);
+    snprintf(path, sizeof(path), "%s/sock.gguf", dir);
     int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
@@ -886,7 +886,7 @@ START_TEST(open_not_regular)
     expect_open_refused(path, "cannot open: No such device or address");
     close(sfd);
     unlink(path);
-    rmdir(tmpdir);
+    rmdir(dir);
 }
 END_TEST
 
@@ -895,21 +895,21 @@ START_TEST(open_fd_blocking)
 {
     struct img im = {0};
     struct gguf_model *m;
-    char path[256];
+    char path[256], dir[] = "/tmp/gguffs-test-gguf-XXXXXX";
 
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    ck_assert_ptr_nonnull(mkdtemp(dir));
     header(&im, 3, 1, 0);
     tensor(&im, "t", 1, ne8, GT_F32, 0);
     pad_to(&im, 32);
     put_zeros(&im, 32);
-    snprintf(path, sizeof(path), "%s/good.gguf", tmpdir);
+    snprintf(path, sizeof(path), "%s/good.gguf", dir);
     write_file(path, im.b, im.len);
     ck_assert_int_eq(gguf_open(path, &m, err, sizeof(err)), 0);
     ck_assert_int_eq(fcntl(m->fd, F_GETFL) & O_NONBLOCK, 0);
     gguf_close(m);
     free(im.b);
     unlink(path);
-    rmdir(tmpdir);
+    rmdir(dir);
 }
 END_TEST
 
