@@ -20,74 +20,52 @@ nibbles are uniform. The data is written in large chunks from a fast
 generator, so the 7B model takes about as long as the disk needs.
 """
 import argparse
-import struct
+import os
 import sys
 
 import numpy as np
 
-GGUF_MAGIC = b"GGUF"
-ALIGNMENT = 32
-T_F32, T_Q4_0 = 0, 2
-V_U32, V_STRING = 4, 8
-Q4_0_BLOCK_ELEMS, Q4_0_BLOCK_BYTES = 32, 18
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools"))
+from gguf_writer import GGUFWriter, GT, GV, TYPE_INFO, tensor_nbytes  # noqa: E402
+
+Q4_0_BLOCK_BYTES = TYPE_INFO[GT.Q4_0][2]
 CHUNK_BLOCKS = 1 << 20  # 18 MiB of blocks per write
 
 
 def tensor_list(layers, vocab):
     """(name, type, ne) in llama.cpp's order."""
     d, ff = 4096, 11008
-    out = [("token_embd.weight", T_Q4_0, [d, vocab])]
+    out = [("token_embd.weight", GT.Q4_0, [d, vocab])]
     for i in range(layers):
         b = f"blk.{i}."
         out += [
-            (b + "attn_norm.weight", T_F32, [d]),
-            (b + "attn_q.weight", T_Q4_0, [d, d]),
-            (b + "attn_k.weight", T_Q4_0, [d, d]),
-            (b + "attn_v.weight", T_Q4_0, [d, d]),
-            (b + "attn_output.weight", T_Q4_0, [d, d]),
-            (b + "ffn_norm.weight", T_F32, [d]),
-            (b + "ffn_gate.weight", T_Q4_0, [d, ff]),
-            (b + "ffn_up.weight", T_Q4_0, [d, ff]),
-            (b + "ffn_down.weight", T_Q4_0, [ff, d]),
+            (b + "attn_norm.weight", GT.F32, [d]),
+            (b + "attn_q.weight", GT.Q4_0, [d, d]),
+            (b + "attn_k.weight", GT.Q4_0, [d, d]),
+            (b + "attn_v.weight", GT.Q4_0, [d, d]),
+            (b + "attn_output.weight", GT.Q4_0, [d, d]),
+            (b + "ffn_norm.weight", GT.F32, [d]),
+            (b + "ffn_gate.weight", GT.Q4_0, [d, ff]),
+            (b + "ffn_up.weight", GT.Q4_0, [d, ff]),
+            (b + "ffn_down.weight", GT.Q4_0, [ff, d]),
         ]
-    out += [("output_norm.weight", T_F32, [d]), ("output.weight", T_Q4_0, [d, vocab])]
+    out += [("output_norm.weight", GT.F32, [d]), ("output.weight", GT.Q4_0, [d, vocab])]
     return out
 
 
-def nbytes(ttype, ne):
-    n = int(np.prod(ne))
-    if ttype == T_F32:
-        return 4 * n
-    return n // Q4_0_BLOCK_ELEMS * Q4_0_BLOCK_BYTES
-
-
-def gguf_string(s):
-    b = s.encode()
-    return struct.pack("<Q", len(b)) + b
-
-
-def header(tensors, layers):
-    kv = [
-        ("general.architecture", V_STRING, "llama"),
-        ("general.name", V_STRING, f"bench-7b-shaped-{layers}l"),
-        ("general.alignment", V_U32, ALIGNMENT),
-        ("llama.block_count", V_U32, layers),
-        ("llama.embedding_length", V_U32, 4096),
-        ("llama.feed_forward_length", V_U32, 11008),
-        ("llama.attention.head_count", V_U32, 32),
-    ]
-    h = bytearray(GGUF_MAGIC + struct.pack("<IQQ", 3, len(tensors), len(kv)))
-    for key, vtype, val in kv:
-        h += gguf_string(key) + struct.pack("<I", vtype)
-        h += gguf_string(val) if vtype == V_STRING else struct.pack("<I", val)
-    offset = 0
+def writer(tensors, layers):
+    """The model's header, every tensor deferred to write_stream()."""
+    w = GGUFWriter(version=3)
+    w.add_kv("general.architecture", GV.STRING, "llama")
+    w.add_kv("general.name", GV.STRING, f"bench-7b-shaped-{layers}l")
+    w.add_kv("general.alignment", GV.UINT32, 32)
+    w.add_kv("llama.block_count", GV.UINT32, layers)
+    w.add_kv("llama.embedding_length", GV.UINT32, 4096)
+    w.add_kv("llama.feed_forward_length", GV.UINT32, 11008)
+    w.add_kv("llama.attention.head_count", GV.UINT32, 32)
     for name, ttype, ne in tensors:
-        h += gguf_string(name) + struct.pack("<I", len(ne))
-        h += struct.pack(f"<{len(ne)}Q", *ne) + struct.pack("<IQ", ttype, offset)
-        offset += nbytes(ttype, ne)
-        offset += -offset % ALIGNMENT
-    h += b"\0" * (-len(h) % ALIGNMENT)
-    return bytes(h)
+        w.add_tensor(name, ttype, ne, deferred=True)
+    return w
 
 
 def q4_0_blocks(bitgen, nblocks):
@@ -103,12 +81,12 @@ def q4_0_blocks(bitgen, nblocks):
 
 
 def write_tensor(f, bitgen, ttype, ne):
-    if ttype == T_F32:
+    if ttype == GT.F32:
         n = int(np.prod(ne))
         vals = (bitgen.random_raw(n) >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -23)
         f.write(vals.astype("<f4").tobytes())
         return
-    left = nbytes(ttype, ne) // Q4_0_BLOCK_BYTES
+    left = tensor_nbytes(ttype, ne) // Q4_0_BLOCK_BYTES
     while left:
         n = min(left, CHUNK_BLOCKS)
         f.write(q4_0_blocks(bitgen, n))
@@ -127,14 +105,10 @@ def main():
     tensors = tensor_list(a.layers, a.vocab)
     bitgen = np.random.PCG64(a.seed)
     with open(a.out, "wb") as f:
-        f.write(header(tensors, a.layers))
-        for name, ttype, ne in tensors:
-            f.write(b"\0" * (-f.tell() % ALIGNMENT))
-            write_tensor(f, bitgen, ttype, ne)
-    total = sum(nbytes(t, ne) for _, t, ne in tensors)
+        writer(tensors, a.layers).write_stream(f, lambda f, t: write_tensor(f, bitgen, t["type"], t["ne"]))
+    total = sum(tensor_nbytes(t, ne) for _, t, ne in tensors)
     fp32 = sum(4 * int(np.prod(ne)) for _, _, ne in tensors)
     print(f"{a.out}: {len(tensors)} tensors, {total / 1e9:.2f} GB, {fp32 / 1e9:.1f} GB as FP32")
-
 
 if __name__ == "__main__":
     main()

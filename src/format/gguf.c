@@ -8,7 +8,8 @@
  *
  * The rules are ggml's own (ggml/src/gguf.cpp), a little stricter where the
  * mount needs it: names must be non-empty and free of NUL (they become file
- * names), every dimension must be at least 1, and the FP32 image of a tensor
+ * names), keys must be free of NUL (ggml finds keys as C strings, see
+ * parse_kv()), every dimension must be at least 1, and the FP32 image of a tensor
  * (n_elements * 4 bytes) must fit in an off_t. ggml also insists on tensors
  * being packed in file order; gguffs only needs them aligned, inside the file
  * and non-overlapping, so that is what it checks. Unknown type ids are kept
@@ -386,6 +387,14 @@ static int parse_kv(struct reader *r, struct gguf_model *m, uint64_t i, struct k
     if (k->len == 0)
         return fail_at(r, k->at, "empty key");
     set_where(r, "key/value", i, k->s, k->len);
+    /* ggml finds keys with C string compares and checks duplicates on whole
+     * strings: "general.alignment\0X" is its alignment yet no duplicate of
+     * a real "general.alignment". Refused, so that no key can mean one thing
+     * to ggml and another here. */
+    if (memchr(k->s, '\0', k->len) != NULL)
+        return fail_at(r, k->at, "key contains a NUL byte at offset %llu of %llu",
+                       (unsigned long long)((const uint8_t *)memchr(k->s, '\0', k->len) - k->s),
+                       (unsigned long long)k->len);
     type_at = r->pos;
     if (rd_u32(r, "value type", &type) < 0)
         return -1;
@@ -746,10 +755,27 @@ int gguf_parse(const void *buf, size_t size, struct gguf_model **out, char *err,
     return 0;
 }
 
-/* Open read-only, refuse what cannot be a model, map and parse. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return "not a regular file";
+}
+
+/* Open read-only, refuse what cannot be a model. O_NONBLOCK, because a
+ * blocking open() of a FIFO waits for a writer forever; a regular file
+ * ignores the flag, which is cleared once the type is known. */
 static int open_checked(const char *path, struct stat *st, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
     if (fd < 0) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
@@ -757,10 +783,10 @@ static int open_checked(const char *path, struct stat *st, char *err, size_t err
     }
     if (fstat(fd, st) < 0) {
         snprintf(err, errlen, "cannot stat: %s", strerror(errno));
-    } else if (S_ISDIR(st->st_mode)) {
-        snprintf(err, errlen, "is a directory, not a GGUF file");
     } else if (!S_ISREG(st->st_mode)) {
-        snprintf(err, errlen, "is not a regular file");
+        snprintf(err, errlen, "is %s, not a GGUF file", file_kind(st->st_mode));
+    } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "cannot clear O_NONBLOCK: %s", strerror(errno));
     } else if (st->st_size == 0) {
         /* Nothing to map; other short files get the parser's own message. */
         snprintf(err, errlen, "empty file (0 bytes), not a GGUF model");

@@ -4,7 +4,7 @@
  * every count, length, offset and size against the real size of the file with
  * overflow-safe arithmetic before it trusts it. What survives is copied into a
  * `struct gguf_model` that owns its memory; no pointer into the input is kept,
- * so the header mapping can go away after gguf_open() returns.
+ * so the mapping can go away after gguf_open() returns.
  *
  * Tensor data is never read through a mapping: the serving code preads it
  * from `fd`, so a model file truncated under the mount yields a short read
@@ -52,8 +52,10 @@ struct gguf_model {
     char *model_name;   /* general.name, or NULL */
 };
 
-/* Open `path`, map its header read-only and parse it. On success *out owns
- * the fd and all memory. On failure nothing is left open. */
+/* Open `path` (refusing anything but a regular file, without blocking on a
+ * FIFO), map the whole file read-only and parse it; the parser touches only
+ * the header's pages, and the mapping is gone when this returns. On success
+ * *out owns the fd and all memory. On failure nothing is left open. */
 int gguf_open(const char *path, struct gguf_model **out, char *err, size_t errlen);
 
 /* Parse a GGUF image held in memory (`size` bytes). Used by gguf_open(), the

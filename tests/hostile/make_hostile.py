@@ -88,6 +88,16 @@ def cases():
     w.add_kv("general.name", GV.STRING, "again")
     add("key-duplicate", w.build(), "key/value 2 'general.name': duplicate key (first defined by "
         "key/value 1)")
+    # ggml takes "general.alignment\0X" for its alignment (C string lookup)
+    # and finds no duplicate (whole-string compare): data would be shifted.
+    w = base()
+    w.add_kv_raw(b"general.alignment\x00X", struct.pack("<II", GV.UINT32, 64))
+    add("key-nul-alignment", w.build(), "key/value 2 'general.alignment\\x00X': key contains a "
+        "NUL byte at offset 17 of 19")
+    w = base(alignment=128)
+    w.kvs.insert(0, (b"general.alignment\x00", struct.pack("<II", GV.UINT32, 64)))
+    add("key-nul-before-alignment", w.build(), "key/value 0 'general.alignment\\x00': key "
+        "contains a NUL byte")
     w = base()
     w.add_kv("general.alignment", GV.UINT64, 32)
     add("alignment-type", w.build(), "'general.alignment': must be of type u32, not u64")

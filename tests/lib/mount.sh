@@ -12,9 +12,19 @@
 #   skip "why"              print "SKIP: why" and exit 77
 #   fail "why"              print "FAIL: why" and exit 1
 #
-# Needs GGUFFS (the binary). The EXIT trap installed here unmounts every
-# mount made with gguffs_mount that is still there; scripts that want their
-# own exit handler should chain it (see tests/reliability/common.sh).
+# For tests that hold a mount under faults:
+#   daemon_pid MNT          pid of the gguffs daemon serving MNT
+#   wait_unmounted MNT S    true once MNT is no longer a mount point (S s)
+#   wait_gone PID S         true once PID has exited (S s)
+#   no_fusermount MNT       no fusermount3 left running for MNT
+#   expect_alive PID MNT    the daemon runs and the mount answers
+#   bg_start OUT CMD...     CMD in the background (pid in BG), killed at exit
+#   bg_wait PID S           wait at most S s; BG_RC is its status
+#
+# Needs GGUFFS (the binary). The EXIT trap installed here kills background
+# jobs, then unmounts every mount made with gguffs_mount that is still
+# there, then removes the work directories. tests/lib/common.sh adds the
+# environment checks and models that mount tests share.
 
 GGUFFS_MOUNTS=()
 GGUFFS_WORKDIRS=()
@@ -83,16 +93,87 @@ control_field() {
         END { exit !found }' "$1"
 }
 
+# The pid of the gguffs daemon serving MNT: a gguffs process whose command
+# line names MNT and that holds /dev/fuse open.
+daemon_pid() {
+    local mnt=$1 exe p fd
+    exe=$(readlink -f "$GGUFFS")
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] || continue
+        tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$mnt" || continue
+        for fd in "$p"/fd/*; do
+            if [ "$(readlink "$fd" 2>/dev/null)" = /dev/fuse ]; then
+                echo "${p#/proc/}"
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+
+wait_unmounted() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        mountpoint -q "$1" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+wait_gone() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+no_fusermount() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = fusermount3 ] || continue
+        tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qF -- "$1" && return 1
+    done
+    return 0
+}
+
+expect_alive() {
+    kill -0 "$1" 2>/dev/null || fail "the daemon (pid $1) died"
+    mountpoint -q "$2" || fail "$2 is no longer mounted"
+    timeout 10 ls "$2" >/dev/null || fail "ls $2 failed or hung"
+}
+
+BG_PIDS=""
+bg_start() {
+    local out=$1
+    shift
+    "$@" >"$out" 2>&1 &
+    BG=$!
+    BG_PIDS="$BG_PIDS $BG"
+}
+
+bg_wait() {
+    wait_gone "$1" "$2" || return 1
+    wait "$1"
+    # shellcheck disable=SC2034 # read by the tests
+    BG_RC=$?
+    return 0
+}
+
 # Does not call exit, so a handler that chains this one still runs to its
 # end; the shell then exits with the status that triggered the trap.
 _gguffs_exit() {
-    local mnt d
+    local mnt d p
+    for p in $BG_PIDS; do
+        kill -TERM "$p" 2>/dev/null # timeout(1) passes it on
+    done
     for mnt in "${GGUFFS_MOUNTS[@]}"; do
         _gguffs_unmount_one "$mnt" || echo "warning: $mnt still mounted at exit" >&2
     done
     if [ -f "$_GGUFFS_WORKLIST" ]; then
         while read -r d; do
-            case $d in /tmp/gguffs-test.*) rm -rf "$d" ;; esac
+            case $d in /tmp/gguffs-test.*) rm -rf --one-file-system "$d" ;; esac
         done <"$_GGUFFS_WORKLIST"
         rm -f "$_GGUFFS_WORKLIST"
     fi

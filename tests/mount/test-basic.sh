@@ -2,7 +2,7 @@
 # A real mount of a small model: listing, attributes, contents through cat,
 # numpy.fromfile and numpy.memmap against references computed independently
 # with numpy, extended attributes, and the control file before and after.
-. "$SRCDIR/tests/mount/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 basic_model
 m=$W/mnt

@@ -3,7 +3,7 @@
 # anything is mounted; gguffs returns only once the mount answers; options
 # reach the kernel; unmounting and SIGTERM/SIGINT/SIGHUP (with files open)
 # end the daemon and leave nothing mounted; -f stays in the foreground.
-. "$SRCDIR/tests/mount/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 basic_model
 m=$W/mnt
@@ -65,12 +65,16 @@ echo "== bad options are refused"
 for args in "-o backend=vulkan" "-o readahead=much" "-o cache_size=lots" "-o cache_size=512K" "-o device=-1"; do
     # shellcheck disable=SC2086
     "$GGUFFS" $args "$W/basic.gguf" "$m" 2>"$W/err" && fail "gguffs accepted $args"
+    rc=$?
+    [ $rc = 2 ] || fail "$args: exit status $rc, want 2 (a usage error)"
     grep -q "^gguffs: " "$W/err" || fail "$args: message '$(cat "$W/err")'"
     mountpoint -q "$m" && fail "$args: something got mounted"
     echo "refused: $(cat "$W/err")"
 done
 "$GGUFFS" "$W/basic.gguf" 2>"$W/err" && fail "gguffs ran without a mount point"
+[ $? = 2 ] || fail "no mount point: not a usage error"
 "$GGUFFS" "$W/basic.gguf" "$m" "$m" 2>"$W/err" && fail "gguffs took three arguments"
+[ $? = 2 ] || fail "three arguments: not a usage error"
 
 echo "== --help and --version"
 "$GGUFFS" --help >"$W/help" || fail "--help failed"

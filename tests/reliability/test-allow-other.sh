@@ -2,7 +2,7 @@
 # -o allow_other turns on default_permissions: the kernel checks the file
 # modes (0444 files, 0555 root), so other users may read but never write.
 # Without allow_other, other users cannot even look inside.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 [ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"

@@ -5,20 +5,18 @@
 # gguffs runs under `ulimit -v` 200 MB and `timeout 5`, must exit with an
 # error (not a signal, not the timeout) that names the file, and must mount
 # nothing. A valid model still mounts under the same limit.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 mnt=$WORK/mnt
 mkdir -p "$mnt"
-"$PYTHON" - "$WORK" <<'PY' || fail "cannot write the hostile files"
+"$PYTHON" - "$WORK" "$SRCDIR/tests/tools" <<'PY' || fail "cannot write the hostile files"
 import os, struct, sys
 work = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from gguf_writer import GV, enc_str as key, header_bytes as head
 u32 = lambda v: struct.pack("<I", v)
 u64 = lambda v: struct.pack("<Q", v)
-def head(n_tensors, n_kv):
-    return b"GGUF" + u32(3) + u64(n_tensors) + u64(n_kv)
-def key(s):
-    return u64(len(s)) + s
-STRING, ARRAY, UINT64 = 8, 9, 10
+STRING, ARRAY, UINT64 = GV.STRING, GV.ARRAY, GV.UINT64
 pad = bytes(256)
 files = {
     "tensors-2e40": head(1 << 40, 0) + pad,
@@ -80,15 +78,17 @@ done
 # parser may reserve address space for the declared count, but must refuse at
 # the first empty name without touching it. (The whole file is mapped, so no
 # `ulimit -v` here: the peak RSS of gguffs is measured instead.)
-"$PYTHON" - "$WORK" "$GGUFFS" "$mnt" "$limit" <<'PY' || fail "a sparse hostile file was not refused cheaply"
-import os, resource, struct, subprocess, sys
+"$PYTHON" - "$WORK" "$GGUFFS" "$mnt" "$limit" "$SRCDIR/tests/tools" <<'PY' || fail "a sparse hostile file was not refused cheaply"
+import os, resource, subprocess, sys
 work, gguffs, mnt, limit = sys.argv[1:5]
+sys.path.insert(0, sys.argv[5])
+from gguf_writer import header_bytes
 cases = {"sparse-tensors-2e28": (1 << 28, 0), "sparse-kv-2e28": (0, 1 << 28)}
 bad = 0
 for name, (nt, nkv) in cases.items():
     path = os.path.join(work, name + ".gguf")
     with open(path, "wb") as f:
-        f.write(b"GGUF" + struct.pack("<IQQ", 3, nt, nkv))
+        f.write(header_bytes(nt, nkv))
         try:
             f.truncate(1 << 40)
         except OSError as e:

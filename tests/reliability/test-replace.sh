@@ -4,7 +4,7 @@
 # holds the old file open, so the old inode lives on: the mount keeps serving
 # the original model, byte for byte, for tensors read before and after the
 # swap, cached or not. A new mount is needed to see the new file.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 model=$WORK/model.gguf
 orig=$WORK/orig.gguf

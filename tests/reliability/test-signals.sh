@@ -3,7 +3,7 @@
 # read: the mount goes away, the daemon exits, the readers get errors (not
 # hangs, not wrong bytes), no fusermount3 is left behind, and the mount
 # point can be used again.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 model=$WORK/model.gguf
 random_model "$model" 11 --tensors 24 --max-elements 131072
@@ -32,5 +32,32 @@ for sig in TERM INT; do
     timeout 30 "$STRESS" verify "$model" "$mnt" >/dev/null || fail "SIG$sig: remount serves wrong data"
     gguffs_umount "$mnt"
     echo "SIG$sig: mount gone, daemon exited, readers got errors"
+done
+
+# Started with the signal ignored (nohup, `cmd &` in a script) or blocked,
+# the daemon must still unmount on it: libfuse only installs its handler
+# over SIG_DFL, so gguffs resets the three first.
+for sig in HUP INT TERM; do
+    for how in ignored blocked; do
+        mnt=$WORK/mnt-$how-$sig
+        mkdir -p "$mnt"
+        GGUFFS_MOUNTS+=("$mnt")
+        if [ $how = ignored ]; then
+            (
+                trap '' "$sig"
+                exec "$GGUFFS" "$model" "$mnt"
+            ) || fail "mount with SIG$sig $how failed"
+        else
+            "$PYTHON" -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [getattr(signal, "SIG" + sys.argv[1])])
+os.execv(sys.argv[2], sys.argv[2:])' "$sig" "$GGUFFS" "$model" "$mnt" ||
+                fail "mount with SIG$sig $how failed"
+        fi
+        pid=$(daemon_pid "$mnt") || fail "no daemon found for $mnt"
+        kill -"$sig" "$pid" || fail "cannot signal the daemon"
+        wait_unmounted "$mnt" 10 || fail "SIG$sig inherited $how: still mounted after 10 s"
+        wait_gone "$pid" 20 || fail "SIG$sig inherited $how: the daemon is still running"
+        echo "SIG$sig inherited $how: mount gone, daemon exited"
+    done
 done
 echo "signals: passed"

@@ -3,7 +3,7 @@
 # against the scalar reference, with stat/readdir/control-file readers
 # alongside: once with -o backend=cpu, once with the default backend.
 # GGUFFS_STRESS_SECONDS (default 20) bounds each run.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 model=$WORK/model.gguf
 # ~40 tensors of every supported type, up to 256 Ki elements (1 MiB of FP32).

@@ -6,7 +6,7 @@
 # (stat, readdir, the control file, and reads: EIO for any read that needs
 # the changed file, since its bytes can no longer be trusted; never wrong
 # bytes).
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 model=$WORK/model.gguf
 orig=$WORK/orig.gguf

@@ -6,7 +6,7 @@
 # daemon exits when the last one is closed. A plain fusermount3 -u refuses
 # (EBUSY) while files are open and changes nothing; it succeeds once they are
 # closed. Nothing may hang: every step is bounded by `timeout`.
-. "$SRCDIR/tests/reliability/common.sh"
+. "$SRCDIR/tests/lib/common.sh"
 
 model=$WORK/model.gguf
 random_model "$model" 12 --tensors 24 --max-elements 131072

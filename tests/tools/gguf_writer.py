@@ -10,6 +10,12 @@ Module:
     w.add_tensor("blk.0.attn_q.weight", GT.Q4_0, [64, 2], data)   # ne[0] first
     w.write(path)            # or w.build() -> bytes (w.layout tells where things are)
 
+Models too large to build in memory: add_tensor(..., deferred=True) records
+a tensor without its data, and write_stream(f, fill) writes the header, then
+calls fill(f, tensor) to write each tensor's bytes (tensor["size"] of them).
+header_bytes(n_tensors, n_kv) and enc_str() serve tests that write
+deliberately truncated files by hand.
+
 An array value is a pair (element type, list of elements); an element of an
 array of arrays is itself such a pair, to any depth.
 
@@ -223,6 +229,11 @@ def align_up(x, a):
     return (x + a - 1) // a * a
 
 
+def header_bytes(n_tensors, n_kv, version=3, magic=GGUF_MAGIC):
+    """The 24-byte GGUF header."""
+    return magic + struct.pack("<IQQ", version, n_tensors, n_kv)
+
+
 class GGUFWriter:
     """Collects key/values and tensors, then writes one GGUF file.
 
@@ -251,11 +262,18 @@ class GGUFWriter:
         kb = key.encode("utf-8") if isinstance(key, str) else bytes(key)
         self.kvs.append((kb, bytes(raw)))
 
-    def add_tensor(self, name, type_id, ne, data=None, offset=None, n_dims=None):
+    def add_tensor(self, name, type_id, ne, data=None, offset=None, n_dims=None, deferred=False):
         """Add a tensor; ne = [ne0, ne1, ...] with ne0 contiguous. data is the
         raw block bytes (zeros when None). offset (relative to the data
-        section) and n_dims override the computed values for malformed files."""
+        section) and n_dims override the computed values for malformed files.
+        deferred: no data now; write_stream() asks for it."""
         ne = [int(x) for x in ne]
+        nb = name.encode("utf-8") if isinstance(name, str) else bytes(name)
+        if deferred:
+            self.tensors.append(dict(name=nb, type=int(type_id), ne=ne, data=None,
+                                     size=tensor_nbytes(type_id, ne), offset=offset,
+                                     n_dims=n_dims))
+            return
         if data is None:
             data = bytes(tensor_nbytes(type_id, ne)) if type_id in TYPE_INFO else b""
         data = bytes(data)
@@ -263,8 +281,7 @@ class GGUFWriter:
             want = tensor_nbytes(type_id, ne)
             if len(data) != want:
                 raise ValueError("tensor %r: %d data bytes, expected %d" % (name, len(data), want))
-        nb = name.encode("utf-8") if isinstance(name, str) else bytes(name)
-        self.tensors.append(dict(name=nb, type=int(type_id), ne=ne, data=data,
+        self.tensors.append(dict(name=nb, type=int(type_id), ne=ne, data=data, size=len(data),
                                  offset=offset, n_dims=n_dims))
 
     def _align(self):
@@ -273,19 +290,21 @@ class GGUFWriter:
     def _header(self):
         n_t = len(self.tensors) if self.n_tensors_override is None else self.n_tensors_override
         n_kv = len(self.kvs) if self.n_kv_override is None else self.n_kv_override
-        return self.magic + struct.pack("<IQQ", self.version, n_t, n_kv)
+        return header_bytes(n_t, n_kv, self.version, self.magic)
 
     def _place_tensors(self):
         """Data-section offsets: each tensor at the next multiple of the alignment."""
         a, pos, offs = max(self._align(), 1), 0, []
         for t in self.tensors:
             offs.append(pos if t["offset"] is None else t["offset"])
-            pos = align_up(pos + len(t["data"]), a)
+            pos = align_up(pos + t["size"], a)
         return offs
 
-    def build(self):
+    def _prefix(self, lay):
+        """Header, key/values, tensor infos and the padding before the data;
+        fills lay and returns (bytes, data-section offsets of the tensors)."""
         out = bytearray(self._header())
-        lay = {"kv": [], "tensor_info": [], "tensor_data": []}
+        lay.update({"kv": [], "tensor_info": [], "tensor_data": []})
         for kb, raw in self.kvs:
             lay["kv"].append(len(out))
             out += enc_str(kb) + raw
@@ -301,8 +320,39 @@ class GGUFWriter:
         if self.data_pad_override is not None:
             pad = self.data_pad_override
         out += bytes(pad)
-        data_offset = len(out)
-        lay["data_offset"] = data_offset
+        lay["data_offset"] = len(out)
+        return out, offs
+
+    def write_stream(self, f, fill):
+        """Write the file to f (opened "wb"), calling fill(f, tensor) to
+        write each tensor's tensor["size"] bytes; for models too large to
+        build in memory. Tensors are placed in order, as build() does."""
+        lay = {}
+        out, offs = self._prefix(lay)
+        f.write(out)
+        a, pos = max(self._align(), 1), 0
+        for t, off in zip(self.tensors, offs):
+            if off != pos:
+                raise ValueError("write_stream places tensors in order; no offset overrides")
+            lay["tensor_data"].append(lay["data_offset"] + off)
+            start = f.tell()
+            if t["data"] is None:
+                fill(f, t)
+            else:
+                f.write(t["data"])
+            if f.tell() - start != t["size"]:
+                raise ValueError("tensor %r: %d bytes written, expected %d"
+                                 % (t["name"], f.tell() - start, t["size"]))
+            pos = align_up(off + t["size"], a)
+            f.write(bytes(pos - off - t["size"]))
+        self.layout = lay
+
+    def build(self):
+        lay = {}
+        out, offs = self._prefix(lay)
+        if any(t["data"] is None for t in self.tensors):
+            raise ValueError("build() needs every tensor's data; use write_stream()")
+        a, data_offset = max(self._align(), 1), lay["data_offset"]
         for t, off in zip(self.tensors, offs):
             lay["tensor_data"].append(data_offset + off)
             end = data_offset + off + len(t["data"])

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ builder */
@@ -520,6 +522,45 @@ START_TEST(bad_duplicate_key)
 }
 END_TEST
 
+/* ggml reads keys as C strings: "general.alignment\0X" is its alignment,
+ * and no duplicate of a real "general.alignment" (it compares whole
+ * strings). Any key holding a NUL is refused, whatever follows it. */
+START_TEST(bad_key_nul)
+{
+    struct img im = {0};
+    static const char alignment_x[] = "general.alignment\0X";
+
+    header(&im, 3, 0, 1);
+    put_strn(&im, alignment_x, sizeof(alignment_x) - 1);
+    put_u32(&im, 4);
+    put_u32(&im, 64);
+    expect_refused(&im,
+                   "key/value 0 'general.alignment\\x00X': key contains a NUL byte at offset 17 "
+                   "of 19",
+                   "(at byte 24)");
+    /* before a real general.alignment: the NUL is the reason, not a clash */
+    memset(&im, 0, sizeof(im));
+    header(&im, 3, 0, 2);
+    kv_u32(&im, "general.name.len", 1);
+    put_strn(&im, alignment_x, sizeof(alignment_x) - 1);
+    put_u32(&im, 4);
+    put_u32(&im, 64);
+    kv_u32(&im, "general.alignment", 128);
+    expect_refused(&im, "key/value 1 'general.alignment\\x00X': key contains a NUL byte", NULL);
+    /* the other keys gguffs reads, and a key that is only a NUL */
+    static const char *const keys[] = {"general.architecture\0", "general.name\0x", "\0"};
+    static const size_t lens[] = {21, 15, 1};
+    for (size_t i = 0; i < 3; i++) {
+        memset(&im, 0, sizeof(im));
+        header(&im, 3, 0, 1);
+        put_strn(&im, keys[i], lens[i]);
+        put_u32(&im, 8);
+        put_str(&im, "llama");
+        expect_refused(&im, "key contains a NUL byte", "key/value 0");
+    }
+}
+END_TEST
+
 START_TEST(bad_alignment)
 {
     struct img im = {0};
@@ -787,7 +828,7 @@ START_TEST(open_files)
 
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
     expect_open_refused(tmpdir, "is a directory, not a GGUF file");
-    expect_open_refused("/dev/null", "is not a regular file");
+    expect_open_refused("/dev/null", "is a character device, not a GGUF file");
     snprintf(path, sizeof(path), "%s/missing.gguf", tmpdir);
     expect_open_refused(path, "cannot open: No such file or directory");
     snprintf(path, sizeof(path), "%s/empty.gguf", tmpdir);
@@ -821,6 +862,54 @@ START_TEST(open_files)
         unlink(path);
     }
     rmdir(tmpdir);
+}
+END_TEST
+
+/* A FIFO with no writer: a plain open() would block forever. The test's
+ * timeout (Check's default, 4 s) catches a hang. A socket, likewise. */
+START_TEST(open_not_regular)
+{
+    char path[256], dir[] = "/tmp/gguffs-test-gguf-XXXXXX";
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/fifo.gguf", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    expect_open_refused(path, "is a FIFO, not a GGUF file");
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/sock.gguf", dir);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    ck_assert_int_ge(sfd, 0);
+    ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    expect_open_refused(path, "cannot open: No such device or address");
+    close(sfd);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* A model's fd is blocking: O_NONBLOCK was only for the open. */
+START_TEST(open_fd_blocking)
+{
+    struct img im = {0};
+    struct gguf_model *m;
+    char path[256], dir[] = "/tmp/gguffs-test-gguf-XXXXXX";
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    header(&im, 3, 1, 0);
+    tensor(&im, "t", 1, ne8, GT_F32, 0);
+    pad_to(&im, 32);
+    put_zeros(&im, 32);
+    snprintf(path, sizeof(path), "%s/good.gguf", dir);
+    write_file(path, im.b, im.len);
+    ck_assert_int_eq(gguf_open(path, &m, err, sizeof(err)), 0);
+    ck_assert_int_eq(fcntl(m->fd, F_GETFL) & O_NONBLOCK, 0);
+    gguf_close(m);
+    free(im.b);
+    unlink(path);
+    rmdir(dir);
 }
 END_TEST
 
@@ -879,6 +968,7 @@ static Suite *gguf_suite(void)
     tcase_add_test(bad, bad_array);
     tcase_add_test(bad, bad_value_truncated);
     tcase_add_test(bad, bad_duplicate_key);
+    tcase_add_test(bad, bad_key_nul);
     tcase_add_test(bad, bad_alignment);
     tcase_add_test(bad, bad_tensor_name);
     tcase_add_test(bad, bad_duplicate_tensor);
@@ -891,6 +981,8 @@ static Suite *gguf_suite(void)
     tcase_add_test(bad, bad_tensor_past_end);
     tcase_add_test(bad, bad_overlap);
     tcase_add_test(files, open_files);
+    tcase_add_test(files, open_not_regular);
+    tcase_add_test(files, open_fd_blocking);
     tcase_add_test(files, writer_files);
     tcase_set_timeout(files, 60);
     suite_add_tcase(s, good);
