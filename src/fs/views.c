@@ -72,7 +72,10 @@ int views_build(struct ns *ns, const struct gguf_model *m, const struct views_op
                 size_t errlen)
 {
     ns_add_dynamic(ns, NS_ROOT, ".control", &o->control);
-    if (raw_build(ns, m, o->dtype, err, errlen) != 0)
+    if (raw_build(ns, m, o->dtype, err, errlen) != 0 ||
+        view_npy_build(ns, m, o->dtype, err, errlen) != 0 ||
+        view_safetensors_build(ns, m, o->dtype, err, errlen) != 0 ||
+        view_meta_build(ns, m, err, errlen) != 0)
         return -1;
     if (ns_error(ns) != NULL) {
         snprintf(err, errlen, "%s", ns_error(ns));

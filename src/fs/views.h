@@ -24,7 +24,9 @@ struct gguf_model;
 struct gguf_tensor;
 
 /* The views, for the control file's "# views:" line. */
-#define VIEWS_LIST ".control"
+#define VIEWS_LIST                                                                                 \
+    ".npy/<tensor>.npy (numpy.load), .safetensors/model.safetensors (safe_open), "                 \
+    ".meta/model.json, .meta/kv/<key>"
 
 struct views_options {
     enum dtype dtype;         /* the mount's output dtype */
