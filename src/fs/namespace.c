@@ -9,7 +9,11 @@
  *          full so a miss ends after a few probes;
  *   arena  names and literal bytes, in large chunks: a 100k-tensor model
  *          has 300k small strings, and one malloc each would cost more in
- *          headers than in text.
+ *          headers than in text. Large literals (a safetensors header,
+ *          model.json) are taken over from the view instead of copied,
+ *          and small ones are interned: NPY headers repeat per shape.
+ * A view that knows its size calls ns_reserve() first: at 100k tensors the
+ * doublings' copies and rehashes otherwise cost more than the building.
  */
 #include "fs/namespace.h"
 
@@ -26,6 +30,15 @@ struct chunk {
     char data[];
 };
 
+/* An interned literal: NPY headers repeat per shape, and a model has few
+ * shapes for many tensors. */
+struct lit {
+    const char *bytes; /* NULL = empty slot */
+    size_t len;
+};
+
+#define LIT_INTERN_MAX 512
+
 struct node {
     const char *name; /* in the arena */
     uint64_t parent;
@@ -35,7 +48,7 @@ struct node {
     uint64_t cap;      /* dir: children allocated */
     uint64_t *child;   /* dir */
     uint64_t size;     /* file */
-    struct ns_source src;
+    uint64_t src;      /* dynamic: index into ns->src */
 };
 
 struct ns {
@@ -45,6 +58,12 @@ struct ns {
     uint64_t nseg, capseg;
     uint64_t *slot;
     uint64_t nslot, used;
+    struct ns_source *src;
+    uint64_t nsrc, capsrc;
+    struct lit *lit; /* small literals by content, so equal ones share bytes */
+    uint64_t nlit, litslots;
+    void **owned; /* large literals taken from the views, not copied */
+    uint64_t nowned, capowned;
     struct chunk *arena;
     uint64_t open; /* the file under construction, or 0 */
     char err[160];
@@ -193,7 +212,12 @@ void ns_free(struct ns *ns)
         free(ns->arena);
         ns->arena = n;
     }
+    for (uint64_t i = 0; i < ns->nowned; i++)
+        free(ns->owned[i]);
+    free(ns->owned);
+    free(ns->lit);
     free(ns->node);
+    free(ns->src);
     free(ns->seg);
     free(ns->slot);
     free(ns);
@@ -254,10 +278,28 @@ uint64_t ns_add_dir(struct ns *ns, uint64_t parent, const char *name)
 uint64_t ns_add_dynamic(struct ns *ns, uint64_t parent, const char *name,
                         const struct ns_source *src)
 {
+    if (grow((void **)&ns->src, &ns->capsrc, ns->nsrc + 1, sizeof(*ns->src)) != 0) {
+        fail(ns, "out of memory for the file tree");
+        return 0;
+    }
     uint64_t ino = add_node(ns, parent, name, NS_DYNAMIC, -1);
-    if (ino != 0)
-        ns->node[ino].src = *src;
+    if (ino != 0) {
+        ns->node[ino].src = ns->nsrc;
+        ns->src[ns->nsrc++] = *src;
+    }
     return ino;
+}
+
+int ns_reserve(struct ns *ns, uint64_t nodes, uint64_t segs)
+{
+    uint64_t want = ns->used + nodes;
+    if (grow((void **)&ns->node, &ns->capnode, ns->nnode + nodes, sizeof(*ns->node)) != 0 ||
+        grow((void **)&ns->seg, &ns->capseg, ns->nseg + segs, sizeof(*ns->seg)) != 0)
+        return -1;
+    while (2 * want > ns->nslot)
+        if (rehash(ns) != 0)
+            return -1;
+    return 0;
 }
 
 void ns_file_begin(struct ns *ns, uint64_t parent, const char *name, int64_t tag)
@@ -291,16 +333,71 @@ static void seg_append(struct ns *ns, const struct ns_seg *s)
     f->n++;
 }
 
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The arena copy of a small literal, shared with an equal one added
+ * before; NULL when out of memory. */
+static const char *intern(struct ns *ns, const void *bytes, size_t len)
+{
+    if (2 * (ns->nlit + 1) > ns->litslots) {
+        uint64_t n = ns->litslots ? 2 * ns->litslots : 256;
+        struct lit *t = calloc(n, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        for (uint64_t i = 0; i < ns->litslots; i++) {
+            if (ns->lit[i].bytes == NULL)
+                continue;
+            uint64_t j = hash_bytes(ns->lit[i].bytes, ns->lit[i].len) & (n - 1);
+            while (t[j].bytes != NULL)
+                j = (j + 1) & (n - 1);
+            t[j] = ns->lit[i];
+        }
+        free(ns->lit);
+        ns->lit = t;
+        ns->litslots = n;
+    }
+    uint64_t j = hash_bytes(bytes, len) & (ns->litslots - 1);
+    for (; ns->lit[j].bytes != NULL; j = (j + 1) & (ns->litslots - 1))
+        if (ns->lit[j].len == len && memcmp(ns->lit[j].bytes, bytes, len) == 0)
+            return ns->lit[j].bytes;
+    const char *copy = arena_copy(ns, bytes, len, false);
+    if (copy != NULL) {
+        ns->lit[j] = (struct lit){copy, len};
+        ns->nlit++;
+    }
+    return copy;
+}
+
 void ns_file_literal(struct ns *ns, const void *bytes, size_t len)
 {
     struct ns_seg s = {.kind = SEG_LITERAL, .len = len};
     if (ns->err[0] != '\0' || len == 0)
         return;
-    if ((s.bytes = arena_copy(ns, bytes, len, false)) == NULL) {
+    s.bytes = len <= LIT_INTERN_MAX ? intern(ns, bytes, len) : arena_copy(ns, bytes, len, false);
+    if (s.bytes == NULL) {
         fail(ns, "out of memory for file headers");
         return;
     }
     seg_append(ns, &s);
+}
+
+void ns_file_literal_own(struct ns *ns, void *bytes, size_t len)
+{
+    struct ns_seg seg = {.kind = SEG_LITERAL, .len = len, .bytes = bytes};
+    if (ns->err[0] != '\0' || len == 0 ||
+        grow((void **)&ns->owned, &ns->capowned, ns->nowned + 1, sizeof(*ns->owned)) != 0) {
+        fail(ns, "out of memory for file headers");
+        free(bytes);
+        return;
+    }
+    ns->owned[ns->nowned++] = bytes;
+    seg_append(ns, &seg);
 }
 
 void ns_file_tensor(struct ns *ns, uint64_t tensor, enum dtype dt, uint64_t off, uint64_t len)
@@ -368,7 +465,7 @@ uint64_t ns_size(const struct ns *ns, uint64_t ino)
 
 const struct ns_source *ns_source(const struct ns *ns, uint64_t ino)
 {
-    return ns->node[ino].kind == NS_DYNAMIC ? &ns->node[ino].src : NULL;
+    return ns->node[ino].kind == NS_DYNAMIC ? &ns->src[ns->node[ino].src] : NULL;
 }
 
 uint64_t ns_nchildren(const struct ns *ns, uint64_t dir)

@@ -92,10 +92,17 @@ uint64_t ns_add_dynamic(struct ns *ns, uint64_t parent, const char *name,
 uint64_t ns_add_file(struct ns *ns, uint64_t parent, const char *name, int64_t tag,
                      const struct ns_seg *segs, size_t n);
 
+/* Room for `nodes` more nodes and `segs` more segments (a hint: the
+ * tables grow anyway). 0, or -1 when out of memory. */
+int ns_reserve(struct ns *ns, uint64_t nodes, uint64_t segs);
+
 /* The same, one segment at a time; ns_file_end() returns the inode. Only one
  * file is under construction at a time. */
 void ns_file_begin(struct ns *ns, uint64_t parent, const char *name, int64_t tag);
 void ns_file_literal(struct ns *ns, const void *bytes, size_t len);
+/* A literal segment of a malloc'd block the namespace takes over (and
+ * frees, at once on error): for large texts, which a copy would double. */
+void ns_file_literal_own(struct ns *ns, void *bytes, size_t len);
 void ns_file_tensor(struct ns *ns, uint64_t tensor, enum dtype dt, uint64_t off, uint64_t len);
 uint64_t ns_file_end(struct ns *ns);
 

@@ -95,8 +95,10 @@ int view_meta_build(struct ns *ns, const struct gguf_model *m, char *err, size_t
     uint64_t kv = ns_add_dir(ns, dir, "kv");
     model_json(&tx, m);
     if (!text_failed(&tx)) {
-        struct ns_seg s = {.kind = SEG_LITERAL, .bytes = tx.buf, .len = tx.len};
-        ns_add_file(ns, dir, "model.json", -1, &s, 1);
+        ns_file_begin(ns, dir, "model.json", -1);
+        ns_file_literal_own(ns, tx.buf, tx.len);
+        ns_file_end(ns);
+        tx = (struct text){0};
     }
     if (kv != 0)
         kv_files(ns, kv, m, &tx);

@@ -120,7 +120,8 @@ int view_safetensors_build(struct ns *ns, const struct gguf_model *m, enum dtype
         len[k] = (unsigned char)((uint64_t)h.len >> (8 * k));
     ns_file_begin(ns, dir, "model.safetensors", -1);
     ns_file_literal(ns, len, 8);
-    ns_file_literal(ns, h.buf, h.len);
+    ns_file_literal_own(ns, h.buf, h.len);
+    h.buf = NULL;
     for (uint64_t i = 0; i < m->n_tensors; i++) {
         enum dtype dt;
         if (included(&m->tensors[i], mount, &dt))

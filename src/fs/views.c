@@ -71,6 +71,13 @@ static int raw_build(struct ns *ns, const struct gguf_model *m, enum dtype dt, c
 int views_build(struct ns *ns, const struct gguf_model *m, const struct views_options *o, char *err,
                 size_t errlen)
 {
+    /* Nodes: a tensor file and an .npy each, a kv file per key, a few
+     * more; segments: one per tensor file, two per .npy, one per tensor
+     * and two more in the safetensors file. */
+    if (ns_reserve(ns, 2 * m->n_tensors + m->n_kv + 16, 4 * m->n_tensors + m->n_kv + 16) != 0) {
+        snprintf(err, errlen, "out of memory for the file tree");
+        return -1;
+    }
     ns_add_dynamic(ns, NS_ROOT, ".control", &o->control);
     if (raw_build(ns, m, o->dtype, err, errlen) != 0 ||
         view_npy_build(ns, m, o->dtype, err, errlen) != 0 ||
