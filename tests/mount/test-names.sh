@@ -16,7 +16,7 @@ model = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(model)
 listed = os.listdir(mnt)
 want = [f for _, f in model.NAMES]
-assert sorted(listed) == sorted(want + [".control"]), (sorted(listed), sorted(want))
+assert sorted(listed) == sorted(want + [".control", ".npy", ".safetensors", ".meta"]), (sorted(listed), sorted(want))
 for i, (name, fname) in enumerate(model.NAMES):
     p = os.path.join(mnt, fname)
     assert os.path.getsize(p) == (8 + i) * 4, fname
