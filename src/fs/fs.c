@@ -488,10 +488,12 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         ssize_t n = read_tensor(fs->r, s->tensor, s->dt, buf, len,
                                 s->off + ((uint64_t)off - (s->end - s->len)), &data, &hold);
         atomic_fetch_add_explicit(&fs->reads, 1, memory_order_release);
-        if (n < 0)
-            fuse_reply_err(req, (int)-n);
+        /* Short is EIO here: the tree says the bytes exist, and a short
+         * reply would end the file early in the page cache. */
+        if (n < 0 || (size_t)n != len)
+            fuse_reply_err(req, n < 0 ? (int)-n : EIO);
         else
-            fuse_reply_buf(req, data, (size_t)n);
+            fuse_reply_buf(req, data, len);
         read_release(fs->r, hold);
         return;
     }
