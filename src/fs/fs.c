@@ -8,16 +8,11 @@
  * answered from the read path's own memory when it has the bytes whole
  * (zero copy); any other read fills one per-thread buffer.
  */
-#include "fs/fs.h"
+#include "fs/fs_internal.h"
 
 #include "format/gguf.h"
-#include "fs/namespace.h"
-#include "fs/snapshot.h"
-#include "fs/views.h"
 #include "fs/xattr.h"
-#include "read/control.h"
 #include "read/read.h"
-#include "read/serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,127 +27,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-/* Nothing in the mount changes while it is mounted but the control file,
- * whose attributes are never cached and whose reads are direct. */
-#define TIMEOUT_FIXED 86400.0
-/* Control-file snapshots alive at once (see snapshot.h). */
-#define SNAPSHOT_CAP 8
-
-struct fs {
-    const struct gguf_model *m;
-    struct serve *s;
-    struct control *c;
-    struct reader *r;
-    struct ns *ns;
-    struct snapshots *snaps;
-    struct fs_options opt;
-    pthread_key_t buf_key;      /* per-thread read buffer */
-    atomic_uint_fast64_t reads; /* tensor reads served: the control's state */
-};
-
-struct fs_buf {
-    void *p;
-    size_t cap;
-};
-
-static void buf_free(void *p)
-{
-    struct fs_buf *b = p;
-    if (b != NULL)
-        free(b->p);
-    free(b);
-}
-
-/* ----------------------------------------------------------------------
- * The control file's text: the one place that calls its renderer.
- * ---------------------------------------------------------------------- */
-
-static char *control_text(void *arg, size_t *len)
-{
-    struct fs *fs = arg;
-    char *pre = fs_describe(fs);
-    char *text = pre != NULL ? control_render(fs->c, pre, len) : NULL;
-    free(pre);
-    return text;
-}
-
-static uint64_t control_stamp(void *arg)
-{
-    struct fs *fs = arg;
-    return atomic_load_explicit(&fs->reads, memory_order_acquire);
-}
-
-char *fs_describe(struct fs *fs)
-{
-    const struct gguf_model *m = fs->m;
-    char head[2048];
-    int n = snprintf(head, sizeof(head),
-                     "# gguffs %s\n# model: %s\n# file size: %jd\n# gguf version: %" PRIu32
-                     "\n# tensors: %" PRIu64 "\n# metadata keys: %" PRIu64 "\n# alignment: %" PRIu32
-                     "\n# output dtype: %s\n# views: %s\n",
-                     GGUFFS_VERSION, m->path, (intmax_t)m->st.st_size, m->version, m->n_tensors,
-                     m->n_kv, m->alignment, dtype_name(fs->opt.dtype), VIEWS_LIST);
-    if (n < 0)
-        return NULL;
-    char *rest = serve_describe(fs->s);
-    if (rest == NULL)
-        return NULL;
-    size_t hl = strlen(head), rl = strlen(rest);
-    char *out = malloc(hl + rl + 1);
-    if (out != NULL) {
-        memcpy(out, head, hl);
-        memcpy(out + hl, rest, rl + 1);
-    }
-    free(rest);
-    return out;
-}
-
-/* ----------------------------------------------------------------------
- * Setup
- * ---------------------------------------------------------------------- */
-
-struct fs *fs_new(const struct gguf_model *m, struct serve *s, struct control *c,
-                  const struct fs_options *opt, char *err, size_t errlen)
-{
-    struct fs *fs = calloc(1, sizeof(*fs));
-    if (fs == NULL || pthread_key_create(&fs->buf_key, buf_free) != 0) {
-        snprintf(err, errlen, "out of memory");
-        free(fs);
-        return NULL;
-    }
-    fs->m = m;
-    fs->s = s;
-    fs->c = c;
-    fs->opt = *opt;
-    atomic_init(&fs->reads, 0);
-    fs->r = read_new(s);
-    fs->ns = ns_new();
-    fs->snaps = snapshots_new(control_text, control_stamp, fs, SNAPSHOT_CAP);
-    if (fs->r == NULL || fs->ns == NULL || fs->snaps == NULL) {
-        snprintf(err, errlen, "out of memory");
-        fs_free(fs);
-        return NULL;
-    }
-    struct views_options vo = {.dtype = opt->dtype, .control = snapshots_source(fs->snaps)};
-    if (views_build(fs->ns, m, &vo, err, errlen) != 0) {
-        fs_free(fs);
-        return NULL;
-    }
-    return fs;
-}
-
-void fs_free(struct fs *fs)
-{
-    if (fs == NULL)
-        return;
-    ns_free(fs->ns);
-    snapshots_free(fs->snaps); /* with the snapshots of files still open */
-    read_free(fs->r);
-    buf_free(pthread_getspecific(fs->buf_key));
-    pthread_key_delete(fs->buf_key);
-    free(fs);
-}
 
 /* ----------------------------------------------------------------------
  * Attributes
@@ -565,21 +439,14 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 }
 
 /* The model's decoded size as used and nothing free: `df` shows the mount
- * full, as for any read-only image. Sums saturate: sizes near 2^63 must not
- * wrap into a small number. */
+ * full, as for any read-only image. */
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     struct fs *fs = fs_of(req);
-    const struct gguf_model *m = fs->m;
     struct statvfs sv;
-    uint64_t bytes = 0;
+    uint64_t bytes = fs->model_bytes;
     (void)ino;
 
-    for (uint64_t i = 0; i < m->n_tensors; i++) {
-        uint64_t b = view_image_bytes(&m->tensors[i], fs->opt.dtype);
-        if (__builtin_add_overflow(bytes, b, &bytes))
-            bytes = UINT64_MAX;
-    }
     memset(&sv, 0, sizeof(sv));
     sv.f_bsize = 4096;
     sv.f_frsize = 4096;
@@ -617,89 +484,6 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
         fs->opt.ready(fs->opt.ready_arg);
 }
 
-static void fs_erofs(fuse_req_t req)
-{
-    fuse_reply_err(req, EROFS);
-}
-
-static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-                       struct fuse_file_info *fi)
-{
-    (void)ino, (void)attr, (void)to_set, (void)fi;
-    fs_erofs(req);
-}
-
-static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-    (void)parent, (void)name, (void)mode, (void)rdev;
-    fs_erofs(req);
-}
-
-static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-    (void)parent, (void)name, (void)mode;
-    fs_erofs(req);
-}
-
-static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-    (void)parent, (void)name;
-    fs_erofs(req);
-}
-
-static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-    (void)link, (void)parent, (void)name;
-    fs_erofs(req);
-}
-
-static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-                      const char *newname, unsigned int flags)
-{
-    (void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
-    fs_erofs(req);
-}
-
-static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
-{
-    (void)ino, (void)newparent, (void)newname;
-    fs_erofs(req);
-}
-
-static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-                     struct fuse_file_info *fi)
-{
-    (void)ino, (void)buf, (void)size, (void)off, (void)fi;
-    fs_erofs(req);
-}
-
-static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-                        size_t size, int flags)
-{
-    (void)ino, (void)name, (void)value, (void)size, (void)flags;
-    fs_erofs(req);
-}
-
-static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-    (void)ino, (void)name;
-    fs_erofs(req);
-}
-
-static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-                      struct fuse_file_info *fi)
-{
-    (void)parent, (void)name, (void)mode, (void)fi;
-    fs_erofs(req);
-}
-
-static void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
-                         struct fuse_file_info *fi)
-{
-    (void)ino, (void)mode, (void)offset, (void)length, (void)fi;
-    fs_erofs(req);
-}
-
 const struct fuse_lowlevel_ops fs_ops = {
     .init = fs_init,
     .lookup = fs_lookup,
@@ -714,17 +498,17 @@ const struct fuse_lowlevel_ops fs_ops = {
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
     .statfs = fs_statfs,
-    .setattr = fs_setattr,
-    .mknod = fs_mknod,
-    .mkdir = fs_mkdir,
-    .unlink = fs_unlink,
-    .rmdir = fs_unlink,
-    .symlink = fs_symlink,
-    .rename = fs_rename,
-    .link = fs_link,
-    .write = fs_write,
-    .setxattr = fs_setxattr,
-    .removexattr = fs_removexattr,
-    .create = fs_create,
-    .fallocate = fs_fallocate,
+    .setattr = fs_ro_setattr,
+    .mknod = fs_ro_mknod,
+    .mkdir = fs_ro_mkdir,
+    .unlink = fs_ro_unlink,
+    .rmdir = fs_ro_unlink,
+    .symlink = fs_ro_symlink,
+    .rename = fs_ro_rename,
+    .link = fs_ro_link,
+    .write = fs_ro_write,
+    .setxattr = fs_ro_setxattr,
+    .removexattr = fs_ro_removexattr,
+    .create = fs_ro_create,
+    .fallocate = fs_ro_fallocate,
 };
