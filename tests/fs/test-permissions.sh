@@ -28,9 +28,14 @@ gguffs_mount "$W/m.gguf" "$mnt" -o allow_other
 [ "$(stat -c %a "$mnt/t")" = 400 ] || fail "0600 model: tensor mode $(stat -c %a "$mnt/t")"
 [ "$(stat -c %a "$mnt")" = 500 ] || fail "0600 model: root mode $(stat -c %a "$mnt")"
 [ "$(stat -c %a "$mnt/.control")" = 400 ] || fail "0600 model: .control mode"
+[ "$(stat -c %a "$mnt/.npy")" = 500 ] || fail "0600 model: .npy mode $(stat -c %a "$mnt/.npy")"
+[ "$(stat -c %a "$mnt/.npy/t.npy")" = 400 ] || fail "0600 model: t.npy mode"
+[ "$(stat -c %a "$mnt/.meta/model.json")" = 400 ] || fail "0600 model: model.json mode"
 [ "$(stat -c %U "$mnt/t")" = "$(stat -c %U "$W/m.gguf")" ] || fail "owner differs from the model's"
 cat "$mnt/t" >/dev/null || fail "the owner cannot read"
-if as_user cat "$mnt/t" >/dev/null 2>&1 || as_user cat "$mnt/.control" >/dev/null 2>&1; then
+if as_user cat "$mnt/t" >/dev/null 2>&1 || as_user cat "$mnt/.control" >/dev/null 2>&1 ||
+    as_user cat "$mnt/.npy/t.npy" >/dev/null 2>&1 ||
+    as_user cat "$mnt/.safetensors/model.safetensors" >/dev/null 2>&1; then
     fail "a user who cannot read the model reads its tensors"
 fi
 as_user cat "$W/m.gguf" >/dev/null 2>&1 && fail "the test's premise: $user reads the model"

@@ -200,7 +200,24 @@ def check_safetensors(mnt, d, rng):
         if a.tobytes() != raw.tobytes():
             fail("safetensors by mmap differs")
         del a
+    check_safe_open(path, mnt)
     return check_odd_reads(path, blob, bounds, rng)
+
+
+def check_safe_open(path, mnt):
+    """The real reader, where the safetensors package is installed."""
+    try:
+        from safetensors import safe_open
+    except ImportError:
+        print("safetensors is not installed: safe_open not tried")
+        return
+    with safe_open(path, framework="numpy") as f:
+        for name, _, ne in FLOAT_TENSORS:
+            a = f.get_tensor(name)
+            raw = np.fromfile(os.path.join(mnt, file_name(name)), "<f4")
+            if a.shape != tuple(reversed(ne)) or a.tobytes() != raw.tobytes():
+                fail("safe_open: %s differs" % name)
+    print("safe_open reads every tensor")
 
 
 def check_meta(mnt, d):
