@@ -14,7 +14,7 @@ gguffs_mount "$W/views.gguf" "$mnt" -o backend=cpu
 
 grep -q '^# views: .*\.npy/.*\.safetensors/model\.safetensors.*\.meta/model\.json' "$mnt/.control" ||
     fail ".control does not list the views"
-[ "$(ls "$mnt" | wc -l)" = 8 ] || fail "plain ls shows $(ls "$mnt" | wc -l) entries, want the 8 tensors"
+[ "$(ls "$mnt" | wc -l)" = 9 ] || fail "plain ls shows $(ls "$mnt" | wc -l) entries, want the 9 tensors"
 for d in .npy .safetensors .meta .meta/kv; do
     [ "$(stat -c %F "$mnt/$d")" = directory ] || fail "$d is not a directory"
 done

@@ -33,6 +33,9 @@ FLOAT_TENSORS = [  # name, type, ne (ne0 first)
     ("output.weight", GT.Q6_K, [256]),
     ("name with space/and slash", GT.F32, [5, 1]),
 ]
+# Listed as raw files and in model.json, left out of .npy/ and the
+# safetensors file: no decoder for an unknown type id.
+EXCLUDED = [("mystery.weight", 77, [64], "type77")]
 INT_TENSORS = [
     ("i8", GT.I8, [5, 3], "|i1", "I8", "<i1"),
     ("i16", GT.I16, [7], "<i2", "I16", "<i2"),
@@ -94,6 +97,8 @@ def write(d):
     for name, t, ne in FLOAT_TENSORS:
         n = int(np.prod(ne))
         w.add_tensor(name, t, ne, random_tensor_bytes(t, n, rng))
+    for name, t, ne, _ in EXCLUDED:
+        w.add_tensor(name, t, ne)
     w.write(os.path.join(d, "views.gguf"))
     expect = {"data_offset": w.layout["data_offset"],
               "offsets": w.layout["tensor_data"]}
@@ -150,6 +155,11 @@ def check_npy(mnt, rng):
         if hlen % 64 or whole[:8] != b"\x93NUMPY\x01\x00" or whole[hlen - 1:hlen] != b"\n":
             fail("%s: header of %d bytes is not NPY 1.0 padded to 64" % (path, hlen))
         check_odd_reads(path, whole, [hlen, len(whole)], rng)
+    for name, _, _, _ in EXCLUDED:
+        if os.path.exists(os.path.join(mnt, ".npy", file_name(name) + ".npy")):
+            fail("%s: an .npy file for a tensor that cannot be decoded" % name)
+        if not os.path.exists(os.path.join(mnt, file_name(name))):
+            fail("%s: no raw file" % name)
 
 
 def read_safetensors(path):
@@ -252,6 +262,11 @@ def check_meta(mnt, d):
         got = {k: e[k] for k in want}
         if got != want:
             fail("model.json tensor %r, want %r" % (got, want))
+    for (name, t, ne, tname), e in zip(EXCLUDED, m["tensors"][len(FLOAT_TENSORS):]):
+        if (e["name"], e["type"], e["ne"]) != (name, tname, ne):
+            fail("model.json lists %r for %s" % (e, name))
+    if len(m["tensors"]) != len(FLOAT_TENSORS) + len(EXCLUDED):
+        fail("model.json lists %d tensors" % len(m["tensors"]))
     return len(names)
 
 
