@@ -110,6 +110,7 @@ static int serve_mount(struct run *r, bool daemon)
         goto out;
     }
     struct fs_options fo = {.max_read = r->opt->max_read,
+                            .dtype = r->opt->dtype,
                             .conn_opts = r->conn_opts,
                             .ready = daemon_on_init,
                             .ready_arg = &r->ready};
@@ -156,16 +157,6 @@ static int check_dev_fuse(void)
                 "readable and writable by that user, mode 0666)\n",
                 strerror(errno));
     return -1;
-}
-
-/* Settings the file layer does not serve yet are refused, not ignored. */
-static int check_supported(const struct options *o)
-{
-    if (o->dtype != DTYPE_F32) {
-        fprintf(stderr, "gguffs: -o dtype=%s: this build serves f32 only\n", dtype_name(o->dtype));
-        return -1;
-    }
-    return 0;
 }
 
 /* Open the model and check the mount point; fill r. Exit status. */
@@ -216,10 +207,6 @@ int main(int argc, char *argv[])
         status = EXIT_USAGE;
         goto out;
     case OPTIONS_FAIL:
-        goto out;
-    }
-    if (check_supported(&opt) != 0) {
-        status = EXIT_USAGE;
         goto out;
     }
     log_set_verbosity(opt.verbosity);

@@ -374,6 +374,36 @@ static int take_string(struct reader *r, char **dst)
     return 0;
 }
 
+/* Keep key/value i whole: its key and the bytes of its value, which the
+ * parser has just validated from value_at to the cursor. */
+static int keep_kv(struct reader *r, struct gguf_model *m, uint64_t i, const struct key_ref *k,
+                   uint32_t type, uint64_t value_at)
+{
+    struct gguf_kv *kv = &m->kv[i];
+
+    kv->key = dup_bytes(k->s, k->len);
+    kv->key_len = k->len;
+    kv->type = type;
+    kv->value_len = r->pos - value_at;
+    kv->value = malloc(kv->value_len ? kv->value_len : 1);
+    if (!kv->key || !kv->value)
+        return fail_at(r, value_at, "out of memory");
+    memcpy(kv->value, r->buf + value_at, kv->value_len);
+    return 0;
+}
+
+static int parse_value(struct reader *r, struct gguf_model *m, const struct key_ref *k,
+                       uint32_t type, uint64_t type_at)
+{
+    if (key_is(k, "general.alignment"))
+        return take_alignment(r, m, type, type_at);
+    if (type == GV_STRING && key_is(k, "general.architecture") && !m->architecture)
+        return take_string(r, &m->architecture);
+    if (type == GV_STRING && key_is(k, "general.name") && !m->model_name)
+        return take_string(r, &m->model_name);
+    return skip_value(r, type, 0);
+}
+
 static int parse_kv(struct reader *r, struct gguf_model *m, uint64_t i, struct key_ref *k)
 {
     uint32_t type;
@@ -401,13 +431,9 @@ static int parse_kv(struct reader *r, struct gguf_model *m, uint64_t i, struct k
     if (type >= GV_COUNT)
         return fail_at(r, type_at, "value type %u is not a GGUF value type (0..%d)", type,
                        GV_COUNT - 1);
-    if (key_is(k, "general.alignment"))
-        return take_alignment(r, m, type, type_at);
-    if (type == GV_STRING && key_is(k, "general.architecture") && !m->architecture)
-        return take_string(r, &m->architecture);
-    if (type == GV_STRING && key_is(k, "general.name") && !m->model_name)
-        return take_string(r, &m->model_name);
-    return skip_value(r, type, 0);
+    if (parse_value(r, m, k, type, type_at) < 0)
+        return -1;
+    return keep_kv(r, m, i, k, type, type_at + 4);
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -445,18 +471,21 @@ static int parse_metadata(struct reader *r, struct gguf_model *m)
     struct key_ref *keys = NULL;
     int rc = 0;
 
-    uint64_t cap = 0;
+    uint64_t cap = 0, kvcap = 0;
 
     m->alignment = GGUF_DEFAULT_ALIGNMENT;
     for (uint64_t i = 0; i < m->n_kv && rc == 0; i++) {
-        if (grow((void **)&keys, &cap, i, m->n_kv, sizeof(*keys)) < 0) {
-            free(keys);
-            return fail_at(r, r->pos, "out of memory for %llu keys", (unsigned long long)m->n_kv);
+        if (grow((void **)&keys, &cap, i, m->n_kv, sizeof(*keys)) < 0 ||
+            grow((void **)&m->kv, &kvcap, i, m->n_kv, sizeof(*m->kv)) < 0) {
+            rc = fail_at(r, r->pos, "out of memory for %llu keys", (unsigned long long)m->n_kv);
+            break;
         }
         rc = parse_kv(r, m, i, &keys[i]);
     }
     if (rc == 0)
         rc = check_duplicate_keys(r, keys, m->n_kv);
+    else
+        m->n_kv = kvcap; /* gguf_close() frees what was allocated, zeroed beyond */
     free(keys);
     return rc;
 }
@@ -838,6 +867,11 @@ void gguf_close(struct gguf_model *m)
     for (uint64_t i = 0; m->tensors && i < m->n_tensors; i++)
         free(m->tensors[i].name);
     free(m->tensors);
+    for (uint64_t i = 0; m->kv && i < m->n_kv; i++) {
+        free(m->kv[i].key);
+        free(m->kv[i].value);
+    }
+    free(m->kv);
     free(m->architecture);
     free(m->model_name);
     free(m->path);

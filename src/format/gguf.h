@@ -27,6 +27,36 @@
 #define GGUF_MAX_NAME 64 /* ggml's GGML_MAX_NAME: a name must be shorter */
 #define GGUF_DEFAULT_ALIGNMENT 32
 
+/* GGUF metadata value types, numbered as in the file format. */
+enum gguf_value_type {
+    GGUF_VALUE_UINT8 = 0,
+    GGUF_VALUE_INT8 = 1,
+    GGUF_VALUE_UINT16 = 2,
+    GGUF_VALUE_INT16 = 3,
+    GGUF_VALUE_UINT32 = 4,
+    GGUF_VALUE_INT32 = 5,
+    GGUF_VALUE_FLOAT32 = 6,
+    GGUF_VALUE_BOOL = 7,
+    GGUF_VALUE_STRING = 8,
+    GGUF_VALUE_ARRAY = 9,
+    GGUF_VALUE_UINT64 = 10,
+    GGUF_VALUE_INT64 = 11,
+    GGUF_VALUE_FLOAT64 = 12,
+};
+
+/* One metadata key/value, as stored. The value's bytes are a copy of its
+ * encoding in the file (little-endian scalars; u64 length + bytes for a
+ * string; element type, u64 count and elements for an array), already
+ * validated by the parser: a reader that follows the encoding stays inside
+ * value_len bytes. */
+struct gguf_kv {
+    char *key;      /* NUL-terminated copy */
+    size_t key_len; /* bytes of the key (a NUL inside is possible) */
+    uint32_t type;  /* enum gguf_value_type */
+    uint8_t *value;
+    uint64_t value_len;
+};
+
 struct gguf_tensor {
     char *name;                 /* the name as stored; NUL-terminated, no NUL inside */
     size_t name_len;            /* strlen(name), < GGUF_MAX_NAME */
@@ -44,6 +74,7 @@ struct gguf_model {
     struct stat st;   /* fstat at open: size and times served by the mount */
     uint32_t version; /* 2 or 3 */
     uint64_t n_kv;
+    struct gguf_kv *kv;   /* n_kv entries, in file order */
     uint32_t alignment;   /* general.alignment or 32 */
     uint64_t data_offset; /* absolute start of the data section */
     uint64_t n_tensors;

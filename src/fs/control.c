@@ -10,6 +10,7 @@
 #include "format/ggml_types.h"
 #include "format/gguf.h"
 #include "fs/names.h"
+#include "fs/text.h"
 #include "read/record.h"
 
 #include <inttypes.h>
@@ -31,53 +32,12 @@ void control_model_facts(const struct gguf_model *m, struct facts *f)
     facts_add(f, "alignment", "%" PRIu32, m->alignment);
 }
 
-/* ----------------------------------------------------------------------
- * A growable text buffer
- * ---------------------------------------------------------------------- */
-
-struct text {
-    char *buf;
-    size_t len, cap;
-    int oom;
-};
-
-static void text_reserve(struct text *tx, size_t more)
-{
-    if (tx->oom || tx->len + more + 1 <= tx->cap)
-        return;
-    size_t cap = tx->cap ? tx->cap : 4096;
-    while (cap < tx->len + more + 1)
-        cap *= 2;
-    char *nb = realloc(tx->buf, cap);
-    if (nb == NULL) {
-        tx->oom = 1;
-        return;
-    }
-    tx->buf = nb;
-    tx->cap = cap;
-}
-
-static void text_put(struct text *tx, const char *s, size_t n)
-{
-    text_reserve(tx, n);
-    if (tx->oom)
-        return;
-    memcpy(tx->buf + tx->len, s, n);
-    tx->len += n;
-    tx->buf[tx->len] = '\0';
-}
-
-static void text_puts(struct text *tx, const char *s)
-{
-    text_put(tx, s, strlen(s));
-}
-
 /* A table field must not hold a tab or a line break. */
 static void text_put_field(struct text *tx, const char *s)
 {
     size_t start = tx->len;
     text_puts(tx, s);
-    if (tx->oom)
+    if (text_failed(tx))
         return;
     for (size_t i = start; i < tx->len; i++)
         if (tx->buf[i] == '\t' || tx->buf[i] == '\n' || tx->buf[i] == '\r')
@@ -91,20 +51,17 @@ static void text_put_field(struct text *tx, const char *s)
 static void text_put_escaped(struct text *tx, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    text_reserve(tx, 3 * n);
-    if (tx->oom)
-        return;
+    const char *run = s;
+
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '%' || *p < 0x20 || *p == 0x7f) {
-            tx->buf[tx->len++] = '%';
-            tx->buf[tx->len++] = hex[*p >> 4];
-            tx->buf[tx->len++] = hex[*p & 15];
-        } else {
-            tx->buf[tx->len++] = (char)*p;
-        }
+        if (*p != '%' && *p >= 0x20 && *p != 0x7f)
+            continue;
+        char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+        text_put(tx, run, (size_t)((const char *)p - run));
+        text_put(tx, esc, 3);
+        run = (const char *)p + 1;
     }
-    tx->buf[tx->len] = '\0';
+    text_puts(tx, run);
 }
 
 /* ----------------------------------------------------------------------
@@ -174,10 +131,10 @@ char *control_render(const struct gguf_model *m, const struct facts *f, struct r
     text_reserve(&tx, 256 + m->n_tensors * 96);
     render_facts(&tx, f);
     text_puts(&tx, "tensor\ttype\telements\tshape\tpath\treason\treads\tbytes\n");
-    for (uint64_t i = 0; i < m->n_tensors && !tx.oom; i++)
+    for (uint64_t i = 0; i < m->n_tensors && !text_failed(&tx); i++)
         render_row(m, rs, &tx, i);
-    if (tx.oom) {
-        free(tx.buf);
+    if (text_failed(&tx)) {
+        text_free(&tx);
         return NULL;
     }
     *len = tx.len;

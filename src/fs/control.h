@@ -6,8 +6,8 @@
  * builder of common/facts.h (the model's here, the read path's from
  * read_describe(), the GPU's from gpu_describe()); the table rows come from
  * the read path's records (read/record.h). Every fact value is escaped as a
- * tensor file name is (fs/names.h): '%', '/', control bytes and a leading
- * '.' become %XX, so no value can break a line. Table fields keep their
+ * tensor file name is (fs/names.h), except that '/' and a leading '.' stay:
+ * '%' and control bytes become %XX, so no value can break a line. Table fields keep their
  * format: a name is escaped so, a reason has tabs and line breaks turned
  * into spaces. The format is documented in docs/control-file.md.
  */

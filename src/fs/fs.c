@@ -1,23 +1,24 @@
 /* fs.c - FUSE low-level operations of a gguffs mount. See fs.h.
  *
- * Each operation ends in exactly one fuse_reply_*(). The tree is flat and
- * fixed at mount time, so there is no inode table: the inode number says
- * what it is (1 root, 2 control file, 3 + i tensor i), lookup() finds a name
- * in a hash table built once, and forget() has nothing to do.
+ * Each operation ends in exactly one fuse_reply_*(). The tree is a
+ * namespace (namespace.h) built once by the views: this file answers lookup,
+ * getattr, readdir and read from it and knows no view. A fixed file's read
+ * walks the segments it overlaps: literal bytes are copied, tensor ranges
+ * come from the read path (read.h). A read inside one tensor segment is
+ * answered from the read path's own memory when it has the bytes whole
+ * (zero copy); any other read fills one per-thread buffer.
  */
-#include "fs/fs.h"
+#include "fs/fs_internal.h"
 
-#include "common/facts.h"
-#include "fs/control.h"
-#include "format/ggml_types.h"
 #include "format/gguf.h"
-#include "fs/names.h"
+#include "fs/xattr.h"
 #include "read/read.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,204 +27,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-#define INO_ROOT 1
-#define INO_CONTROL 2
-#define INO_TENSOR0 3
-#define CONTROL_NAME ".control"
-/* Nothing in the mount changes while it is mounted but the control file,
- * whose size is not advertised (0, like /proc) and whose reads are direct. */
-#define TIMEOUT_FIXED 86400.0
-
-/* The name table: open addressing over file names, built once, read by
- * every lookup without a lock. Sized to a power of two at least twice the
- * tensor count, so probes stay short. */
-struct fs {
-    const struct gguf_model *m;
-    struct reader *r;
-    struct fs_options opt;
-    char **fname;          /* file name of tensor i */
-    uint64_t *slot;        /* tensor index + 1, 0 = empty */
-    uint64_t nslot;        /* power of two */
-    pthread_key_t buf_key; /* per-thread read buffer */
-    /* Open control-file snapshots: released by release(), or by fs_free()
-     * for files still open when the session ends (SIGTERM with readers). */
-    pthread_mutex_t snap_lock;
-    struct snapshot *snaps;
-};
-
-/* The control file as rendered at one open. Counted: the open file holds
- * one reference and each read in flight another, so a release served by
- * another thread cannot free the text while a reply is still writing it. */
-struct snapshot {
-    struct snapshot *prev, *next;
-    unsigned refs; /* under fs->snap_lock */
-    char *text;
-    size_t len;
-};
-
-struct fs_buf {
-    void *p;
-    size_t cap;
-};
-
-static uint64_t hash_name(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-/* Tensor index for file name `name`, or -1. */
-static int64_t name_find(const struct fs *fs, const char *name)
-{
-    for (uint64_t i = hash_name(name) & (fs->nslot - 1);; i = (i + 1) & (fs->nslot - 1)) {
-        uint64_t v = fs->slot[i];
-        if (v == 0)
-            return -1;
-        if (strcmp(fs->fname[v - 1], name) == 0)
-            return (int64_t)(v - 1);
-    }
-}
-
-static void buf_free(void *p)
-{
-    struct fs_buf *b = p;
-    if (b != NULL)
-        free(b->p);
-    free(b);
-}
-
-/* Unlink and free; the caller holds fs->snap_lock. */
-static void snapshot_unlink(struct fs *fs, struct snapshot *sn)
-{
-    if (sn->prev)
-        sn->prev->next = sn->next;
-    else
-        fs->snaps = sn->next;
-    if (sn->next)
-        sn->next->prev = sn->prev;
-    free(sn->text);
-    free(sn);
-}
-
-static void snapshot_get(struct fs *fs, struct snapshot *sn)
-{
-    pthread_mutex_lock(&fs->snap_lock);
-    sn->refs++;
-    pthread_mutex_unlock(&fs->snap_lock);
-}
-
-static void snapshot_put(struct fs *fs, struct snapshot *sn)
-{
-    pthread_mutex_lock(&fs->snap_lock);
-    if (--sn->refs == 0)
-        snapshot_unlink(fs, sn);
-    pthread_mutex_unlock(&fs->snap_lock);
-}
-
-/* A fresh rendering of the control file, linked into fs->snaps. */
-static struct snapshot *snapshot_new(struct fs *fs)
-{
-    struct snapshot *sn = calloc(1, sizeof(*sn));
-    struct facts *f = facts_new();
-    if (f != NULL) {
-        control_model_facts(fs->m, f);
-        read_describe(fs->r, f);
-    }
-    if (sn != NULL && f != NULL && !facts_failed(f))
-        sn->text = control_render(fs->m, f, read_records(fs->r), &sn->len);
-    facts_free(f);
-    if (sn == NULL || sn->text == NULL) {
-        free(sn);
-        return NULL;
-    }
-    sn->refs = 1;
-    pthread_mutex_lock(&fs->snap_lock);
-    sn->next = fs->snaps;
-    if (fs->snaps)
-        fs->snaps->prev = sn;
-    fs->snaps = sn;
-    pthread_mutex_unlock(&fs->snap_lock);
-    return sn;
-}
-
-static int build_names(struct fs *fs, char *err, size_t errlen)
-{
-    const struct gguf_model *m = fs->m;
-
-    fs->fname = calloc(m->n_tensors ? m->n_tensors : 1, sizeof(*fs->fname));
-    fs->nslot = 16;
-    while (fs->nslot < 2 * m->n_tensors)
-        fs->nslot *= 2;
-    fs->slot = calloc(fs->nslot, sizeof(*fs->slot));
-    if (fs->fname == NULL || fs->slot == NULL) {
-        snprintf(err, errlen, "out of memory for the name table");
-        return -1;
-    }
-    for (uint64_t i = 0; i < m->n_tensors; i++) {
-        const struct gguf_tensor *t = &m->tensors[i];
-        char name[NAMES_ENCODED_MAX(GGUF_MAX_NAME)];
-        if (t->name_len >= GGUF_MAX_NAME ||
-            names_encode(t->name, t->name_len, name, sizeof(name)) < 0) {
-            snprintf(err, errlen, "tensor %" PRIu64 ": name cannot be a file name", i);
-            return -1;
-        }
-        if ((fs->fname[i] = strdup(name)) == NULL) {
-            snprintf(err, errlen, "out of memory for the name table");
-            return -1;
-        }
-        /* A duplicate name keeps its first tensor, as a lookup would. */
-        if (name_find(fs, name) >= 0)
-            continue;
-        uint64_t j = hash_name(name) & (fs->nslot - 1);
-        while (fs->slot[j] != 0)
-            j = (j + 1) & (fs->nslot - 1);
-        fs->slot[j] = i + 1;
-    }
-    return 0;
-}
-
-struct fs *fs_new(const struct gguf_model *m, struct reader *r, const struct fs_options *opt,
-                  char *err, size_t errlen)
-{
-    struct fs *fs = calloc(1, sizeof(*fs));
-    if (fs == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    fs->m = m;
-    fs->r = r;
-    fs->opt = *opt;
-    pthread_mutex_init(&fs->snap_lock, NULL);
-    if (pthread_key_create(&fs->buf_key, buf_free) != 0) {
-        snprintf(err, errlen, "cannot create a thread key");
-        free(fs);
-        return NULL;
-    }
-    if (build_names(fs, err, errlen) != 0) {
-        fs_free(fs);
-        return NULL;
-    }
-    return fs;
-}
-
-void fs_free(struct fs *fs)
-{
-    if (fs == NULL)
-        return;
-    for (uint64_t i = 0; fs->fname != NULL && i < fs->m->n_tensors; i++)
-        free(fs->fname[i]);
-    free(fs->fname);
-    free(fs->slot);
-    while (fs->snaps != NULL)
-        snapshot_unlink(fs, fs->snaps); /* files still open at the end */
-    pthread_mutex_destroy(&fs->snap_lock);
-    buf_free(pthread_getspecific(fs->buf_key));
-    pthread_key_delete(fs->buf_key);
-    free(fs);
-}
 
 /* ----------------------------------------------------------------------
  * Attributes
@@ -234,17 +37,18 @@ static struct fs *fs_of(fuse_req_t req)
     return fuse_req_userdata(req);
 }
 
-static bool is_tensor(const struct fs *fs, fuse_ino_t ino)
-{
-    return ino >= INO_TENSOR0 && ino - INO_TENSOR0 < fs->m->n_tensors;
-}
-
-/* Fill st for `ino`; false if there is no such inode. Owner and times are
- * the model file's: the mount is a view of it. */
-static bool fill_attr(const struct fs *fs, fuse_ino_t ino, struct stat *st)
+/* Fill st for `ino`; false if there is no such inode. Owner, times and
+ * read bits are the model file's: the mount is a view of it, and a user who
+ * cannot read the model must not read it through the mount either
+ * (default_permissions checks these modes). Directories get an execute bit
+ * for each read bit. */
+static bool fill_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
 {
     const struct stat *ms = &fs->m->st;
+    mode_t r = ms->st_mode & 0444;
 
+    if (!ns_valid(fs->ns, ino))
+        return false;
     memset(st, 0, sizeof(*st));
     st->st_ino = ino;
     st->st_uid = ms->st_uid;
@@ -253,92 +57,97 @@ static bool fill_attr(const struct fs *fs, fuse_ino_t ino, struct stat *st)
     st->st_mtim = ms->st_mtim;
     st->st_ctim = ms->st_ctim;
     st->st_blksize = 4096;
-    if (ino == INO_ROOT) {
-        st->st_mode = S_IFDIR | 0555;
+    switch (ns_kind(fs->ns, ino)) {
+    case NS_DIR:
+        st->st_mode = S_IFDIR | r | (r >> 2);
         st->st_nlink = 2;
         return true;
+    case NS_FILE:
+        st->st_size = (off_t)ns_size(fs->ns, ino);
+        break;
+    case NS_DYNAMIC: {
+        const struct ns_source *src = ns_source(fs->ns, ino);
+        st->st_size = (off_t)src->size(src->arg);
+        break;
     }
-    st->st_mode = S_IFREG | 0444;
+    }
+    st->st_mode = S_IFREG | r;
     st->st_nlink = 1;
-    if (ino == INO_CONTROL)
-        return true;
-    if (!is_tensor(fs, ino))
-        return false;
-    st->st_size = (off_t)(fs->m->tensors[ino - INO_TENSOR0].n_elements * 4);
-    st->st_blocks = (st->st_size + 511) / 512;
+    st->st_blocks = (blkcnt_t)(((uint64_t)st->st_size + 511) / 512);
     return true;
+}
+
+static double attr_timeout(const struct fs *fs, fuse_ino_t ino)
+{
+    return ns_kind(fs->ns, ino) == NS_DYNAMIC ? 0.0 : TIMEOUT_FIXED;
+}
+
+static void fill_entry(struct fs *fs, fuse_ino_t ino, struct fuse_entry_param *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->ino = ino;
+    e->generation = 1;
+    fill_attr(fs, ino, &e->attr);
+    e->attr_timeout = attr_timeout(fs, ino);
+    e->entry_timeout = TIMEOUT_FIXED;
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     struct fs *fs = fs_of(req);
     struct fuse_entry_param e;
-    fuse_ino_t ino;
 
-    if (parent != INO_ROOT) {
+    if (!ns_valid(fs->ns, parent) || ns_kind(fs->ns, parent) != NS_DIR) {
         fuse_reply_err(req, ENOTDIR);
         return;
     }
-    if (strcmp(name, CONTROL_NAME) == 0) {
-        ino = INO_CONTROL;
-    } else {
-        int64_t i = name_find(fs, name);
-        if (i < 0) {
-            fuse_reply_err(req, ENOENT);
-            return;
-        }
-        ino = INO_TENSOR0 + (fuse_ino_t)i;
+    uint64_t ino = ns_lookup(fs->ns, parent, name);
+    if (ino == 0) {
+        fuse_reply_err(req, ENOENT);
+        return;
     }
-    memset(&e, 0, sizeof(e));
-    e.ino = ino;
-    e.generation = 1;
-    fill_attr(fs, ino, &e.attr);
-    e.attr_timeout = ino == INO_CONTROL ? 0.0 : TIMEOUT_FIXED;
-    e.entry_timeout = TIMEOUT_FIXED;
+    fill_entry(fs, ino, &e);
     fuse_reply_entry(req, &e);
 }
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    struct fs *fs = fs_of(req);
     struct stat st;
     (void)fi;
 
-    if (!fill_attr(fs_of(req), ino, &st)) {
+    if (!fill_attr(fs, ino, &st)) {
         fuse_reply_err(req, ENOENT);
         return;
     }
-    fuse_reply_attr(req, &st, ino == INO_CONTROL ? 0.0 : TIMEOUT_FIXED);
+    fuse_reply_attr(req, &st, attr_timeout(fs, ino));
 }
 
 /* ----------------------------------------------------------------------
- * Directory
+ * Directories
  * ---------------------------------------------------------------------- */
 
-/* Entry `k` of the root: ".", "..", ".control", then tensors in file order.
- * NULL past the end. */
-static const char *dir_entry(const struct fs *fs, uint64_t k, fuse_ino_t *ino)
+/* Entry k of a directory: ".", "..", then the children in the order the
+ * views added them (tensors in file order). 0 past the end. */
+static fuse_ino_t dir_entry(const struct fs *fs, fuse_ino_t dir, uint64_t k, const char **name)
 {
-    if (k == 0 || k == 1) {
-        *ino = INO_ROOT;
-        return k == 0 ? "." : "..";
+    if (k < 2) {
+        *name = k == 0 ? "." : "..";
+        return k == 0 ? dir : ns_parent(fs->ns, dir);
     }
-    if (k == 2) {
-        *ino = INO_CONTROL;
-        return CONTROL_NAME;
-    }
-    if (k - 3 >= fs->m->n_tensors)
-        return NULL;
-    *ino = INO_TENSOR0 + (fuse_ino_t)(k - 3);
-    return fs->fname[k - 3];
+    fuse_ino_t ino = ns_child(fs->ns, dir, k - 2);
+    if (ino != 0)
+        *name = ns_name(fs->ns, ino);
+    return ino;
 }
 
-static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                       struct fuse_file_info *fi)
+/* readdir and readdirplus. With plus, each entry carries its attributes,
+ * so `ls -l` of 100k tensors needs no lookup per file. */
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
     struct fs *fs = fs_of(req);
-    (void)fi;
 
-    if (ino != INO_ROOT) {
+    if (!ns_valid(fs->ns, ino) || ns_kind(fs->ns, ino) != NS_DIR) {
         fuse_reply_err(req, ENOTDIR);
         return;
     }
@@ -347,18 +156,54 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    size_t used = 0;
-    fuse_ino_t eino;
+    size_t used = 0, n;
     const char *name;
-    for (uint64_t k = (uint64_t)off; (name = dir_entry(fs, k, &eino)) != NULL; k++) {
-        struct stat st = {.st_ino = eino, .st_mode = eino == INO_ROOT ? S_IFDIR : S_IFREG};
-        size_t n = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t)(k + 1));
+    fuse_ino_t e;
+    for (uint64_t k = (uint64_t)off; (e = dir_entry(fs, ino, k, &name)) != 0; k++) {
+        if (plus) {
+            struct fuse_entry_param ep;
+            fill_entry(fs, e, &ep);
+            n = fuse_add_direntry_plus(req, buf + used, size - used, name, &ep, (off_t)(k + 1));
+        } else {
+            struct stat st = {.st_ino = e,
+                              .st_mode = ns_kind(fs->ns, e) == NS_DIR ? S_IFDIR : S_IFREG};
+            n = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t)(k + 1));
+        }
         if (n > size - used)
             break;
         used += n;
     }
     fuse_reply_buf(req, buf, used);
     free(buf);
+}
+
+/* Listings never change: the kernel may keep them (cache_readdir), so a
+ * second `ls` of 100k tensors asks nothing. */
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct fs *fs = fs_of(req);
+
+    if (!ns_valid(fs->ns, ino) || ns_kind(fs->ns, ino) != NS_DIR) {
+        fuse_reply_err(req, ENOTDIR);
+        return;
+    }
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+    fuse_reply_open(req, fi);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    (void)fi;
+    do_readdir(req, ino, size, off, false);
+}
+
+static void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
+{
+    (void)fi;
+    do_readdir(req, ino, size, off, true);
 }
 
 /* ----------------------------------------------------------------------
@@ -373,36 +218,40 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, EROFS);
         return;
     }
-    if (ino == INO_ROOT) {
-        fuse_reply_err(req, EISDIR);
-        return;
-    }
-    if (ino == INO_CONTROL) {
-        struct snapshot *sn = snapshot_new(fs);
-        if (sn == NULL) {
-            fuse_reply_err(req, ENOMEM);
-            return;
-        }
-        fi->fh = (uint64_t)(uintptr_t)sn;
-        fi->direct_io = 1;
-        fi->keep_cache = 0;
-        if (fuse_reply_open(req, fi) == -ENOENT)
-            snapshot_put(fs, sn); /* the opener was interrupted */
-        return;
-    }
-    if (!is_tensor(fs, ino)) {
+    if (!ns_valid(fs->ns, ino)) {
         fuse_reply_err(req, ENOENT);
         return;
     }
-    fi->fh = 0;
-    fi->keep_cache = 1;
-    fuse_reply_open(req, fi);
+    if (ns_kind(fs->ns, ino) == NS_DIR) {
+        fuse_reply_err(req, EISDIR);
+        return;
+    }
+    const struct ns_source *src = ns_source(fs->ns, ino);
+    if (src == NULL) {
+        fi->fh = 0;
+        fi->keep_cache = 1; /* fixed files never change while mounted */
+        fuse_reply_open(req, fi);
+        return;
+    }
+    const struct ns_blob *b = src->get(src->arg);
+    if (b == NULL) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)b;
+    fi->direct_io = 1;
+    fi->keep_cache = 0;
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        src->put(src->arg, b); /* the opener was interrupted */
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    if (ino == INO_CONTROL && fi->fh != 0)
-        snapshot_put(fs_of(req), (struct snapshot *)(uintptr_t)fi->fh);
+    struct fs *fs = fs_of(req);
+    const struct ns_source *src = ns_valid(fs->ns, ino) ? ns_source(fs->ns, ino) : NULL;
+
+    if (src != NULL && fi->fh != 0)
+        src->put(src->arg, (const struct ns_blob *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
@@ -430,87 +279,142 @@ static void *read_buffer(struct fs *fs, size_t len)
     return b->p;
 }
 
+/* A dynamic file's content as held by the open file. */
+static void read_dynamic(fuse_req_t req, const struct ns_source *src, size_t size, off_t off,
+                         struct fuse_file_info *fi)
+{
+    const struct ns_blob *b = (const struct ns_blob *)(uintptr_t)fi->fh;
+    if (b == NULL || (uint64_t)off >= b->len) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    size_t n = b->len - (size_t)off < size ? b->len - (size_t)off : size;
+    /* A release on another thread must not free the text mid-reply. */
+    src->hold(src->arg, b);
+    fuse_reply_buf(req, b->bytes + off, n);
+    src->put(src->arg, b);
+}
+
+/* Fill buf with `len` bytes at `off` of the file whose segments are segs;
+ * the range lies inside the file. 0 or -errno. */
+static int fill_segments(struct fs *fs, const struct ns_seg *segs, size_t nseg, char *buf,
+                         size_t len, uint64_t off)
+{
+    size_t done = 0;
+    for (size_t i = ns_seg_find(segs, nseg, off); done < len && i < nseg; i++) {
+        const struct ns_seg *s = &segs[i];
+        uint64_t in = off + done - (s->end - s->len); /* offset inside the segment */
+        size_t n = s->len - in < len - done ? (size_t)(s->len - in) : len - done;
+        if (s->kind == SEG_LITERAL) {
+            memcpy(buf + done, s->bytes + in, n);
+        } else {
+            const void *data;
+            ssize_t got =
+                read_tensor(fs->r, s->tensor, s->dt, buf + done, n, s->off + in, &data, NULL);
+            atomic_fetch_add_explicit(&fs->reads, 1, memory_order_release);
+            if (got < 0)
+                return (int)got;
+            if ((size_t)got != n)
+                return -EIO; /* the image is shorter than the tree says */
+        }
+        done += n;
+    }
+    return 0;
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
     struct fs *fs = fs_of(req);
 
-    if (ino == INO_CONTROL) {
-        struct snapshot *sn = (struct snapshot *)(uintptr_t)fi->fh;
-        if (off < 0 || (uint64_t)off >= sn->len) {
-            fuse_reply_buf(req, NULL, 0);
-            return;
-        }
-        size_t n = sn->len - (size_t)off < size ? sn->len - (size_t)off : size;
-        snapshot_get(fs, sn);
-        fuse_reply_buf(req, sn->text + off, n);
-        snapshot_put(fs, sn);
+    if (!ns_valid(fs->ns, ino) || off < 0) {
+        fuse_reply_err(req, EINVAL);
         return;
     }
-    if (!is_tensor(fs, ino) || off < 0) {
-        fuse_reply_err(req, ino == INO_ROOT ? EISDIR : EINVAL);
+    if (ns_kind(fs->ns, ino) == NS_DIR) {
+        fuse_reply_err(req, EISDIR);
         return;
     }
-    void *buf = read_buffer(fs, size);
+    const struct ns_source *src = ns_source(fs->ns, ino);
+    if (src != NULL) {
+        read_dynamic(req, src, size, off, fi);
+        return;
+    }
+    uint64_t fsize = ns_size(fs->ns, ino);
+    if ((uint64_t)off >= fsize || size == 0) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    size_t len = fsize - (uint64_t)off < size ? (size_t)(fsize - (uint64_t)off) : size;
+    const struct ns_seg *segs;
+    size_t nseg = ns_segments(fs->ns, ino, &segs);
+    void *buf = read_buffer(fs, len);
     if (buf == NULL) {
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    const void *data;
-    struct read_hold *hold;
-    ssize_t n =
-        read_tensor(fs->r, ino - INO_TENSOR0, DTYPE_F32, buf, size, (uint64_t)off, &data, &hold);
-    if (n < 0)
-        fuse_reply_err(req, (int)-n);
+    size_t i = ns_seg_find(segs, nseg, (uint64_t)off);
+    const struct ns_seg *s = &segs[i];
+    if (s->kind == SEG_TENSOR && (uint64_t)off + len <= s->end) {
+        /* Inside one tensor range: the read path may answer from its memory. */
+        const void *data;
+        struct read_hold *hold = NULL;
+        ssize_t n = read_tensor(fs->r, s->tensor, s->dt, buf, len,
+                                s->off + ((uint64_t)off - (s->end - s->len)), &data, &hold);
+        atomic_fetch_add_explicit(&fs->reads, 1, memory_order_release);
+        /* Short is EIO here: the tree says the bytes exist, and a short
+         * reply would end the file early in the page cache. */
+        if (n < 0 || (size_t)n != len)
+            fuse_reply_err(req, n < 0 ? (int)-n : EIO);
+        else
+            fuse_reply_buf(req, data, len);
+        read_release(fs->r, hold);
+        return;
+    }
+    int rc = fill_segments(fs, segs, nseg, buf, len, (uint64_t)off);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
     else
-        fuse_reply_buf(req, data, (size_t)n);
-    read_release(fs->r, hold);
+        fuse_reply_buf(req, buf, len);
 }
 
 static void fs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
+    struct fs *fs = fs_of(req);
     if (mask & W_OK)
         fuse_reply_err(req, EROFS);
-    else if ((mask & X_OK) && ino != INO_ROOT)
+    else if ((mask & X_OK) && (!ns_valid(fs->ns, ino) || ns_kind(fs->ns, ino) != NS_DIR))
         fuse_reply_err(req, EACCES);
     else
         fuse_reply_err(req, 0);
 }
 
 /* ----------------------------------------------------------------------
- * Extended attributes
+ * Extended attributes: a file that stands for a tensor has user.gguf.*.
+ * Other user.* names are ENODATA. Other namespaces (security.*, system.*,
+ * trusted.*) are not supported here, and saying so (ENOTSUP) matters: `ls -l`
+ * probes security.selinux and system.posix_acl_access on every file, and
+ * stops for the whole device after one ENOTSUP, where ENODATA would cost
+ * two round trips per file (100k tensors: 200k requests, seconds).
  * ---------------------------------------------------------------------- */
 
-static const char xattr_names[] = "user.gguf.name\0user.gguf.type\0user.gguf.shape\0"
-                                  "user.gguf.offset";
-
-/* The value of attribute `name` of tensor t in buf; length, or -1. */
-static int xattr_value(const struct gguf_tensor *t, const char *name, char *buf, size_t len)
+static const struct gguf_tensor *tensor_of(const struct fs *fs, fuse_ino_t ino)
 {
-    char tb[16];
-
-    if (strcmp(name, "user.gguf.name") == 0)
-        return snprintf(buf, len, "%s", t->name);
-    if (strcmp(name, "user.gguf.type") == 0)
-        return snprintf(buf, len, "%s", ggml_type_name(t->type, tb));
-    if (strcmp(name, "user.gguf.offset") == 0)
-        return snprintf(buf, len, "%" PRIu64, t->offset);
-    if (strcmp(name, "user.gguf.shape") != 0)
-        return -1;
-    int n = 0;
-    for (uint32_t d = 0; d < t->n_dims && (size_t)n < len; d++)
-        n += snprintf(buf + n, len - (size_t)n, d ? ",%" PRIu64 : "%" PRIu64, t->ne[d]);
-    return n;
+    int64_t t = ns_valid(fs->ns, ino) ? ns_tag(fs->ns, ino) : -1;
+    return t >= 0 ? &fs->m->tensors[t] : NULL;
 }
 
 static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-    struct fs *fs = fs_of(req);
-    char val[256];
+    const struct gguf_tensor *t = tensor_of(fs_of(req), ino);
+    char val[XATTR_VALUE_MAX];
     int n;
 
-    if (!is_tensor(fs, ino) ||
-        (n = xattr_value(&fs->m->tensors[ino - INO_TENSOR0], name, val, sizeof(val))) < 0) {
+    if (strncmp(name, "user.", 5) != 0) {
+        fuse_reply_err(req, ENOTSUP);
+        return;
+    }
+    if (t == NULL || (n = xattr_value(t, name, val, sizeof(val))) < 0) {
         fuse_reply_err(req, ENODATA);
         return;
     }
@@ -524,7 +428,7 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 
 static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    size_t n = is_tensor(fs_of(req), ino) ? sizeof(xattr_names) : 0;
+    size_t n = tensor_of(fs_of(req), ino) != NULL ? sizeof(xattr_names) : 0;
 
     if (size == 0)
         fuse_reply_xattr(req, n);
@@ -534,20 +438,20 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
         fuse_reply_buf(req, xattr_names, n);
 }
 
+/* The model's decoded size as used and nothing free: `df` shows the mount
+ * full, as for any read-only image. */
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-    const struct gguf_model *m = fs_of(req)->m;
+    struct fs *fs = fs_of(req);
     struct statvfs sv;
-    uint64_t bytes = 0;
+    uint64_t bytes = fs->model_bytes;
     (void)ino;
 
-    for (uint64_t i = 0; i < m->n_tensors; i++)
-        bytes += m->tensors[i].n_elements * 4;
     memset(&sv, 0, sizeof(sv));
     sv.f_bsize = 4096;
     sv.f_frsize = 4096;
-    sv.f_blocks = (fsblkcnt_t)((bytes + 4095) / 4096);
-    sv.f_files = (fsfilcnt_t)(m->n_tensors + 2);
+    sv.f_blocks = (fsblkcnt_t)(bytes / 4096 + (bytes % 4096 != 0));
+    sv.f_files = (fsfilcnt_t)ns_count(fs->ns);
     sv.f_namemax = 255;
     sv.f_flag = ST_RDONLY | ST_NOSUID;
     fuse_reply_statfs(req, &sv);
@@ -567,6 +471,11 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
         conn->max_read = fs->opt.max_read;
     if (conn->capable & FUSE_CAP_ASYNC_READ)
         conn->want |= FUSE_CAP_ASYNC_READ;
+    /* Listings carry attributes when the kernel sees they are wanted
+     * (auto): `ls -l` of 100k tensors is then a few hundred large replies
+     * instead of a lookup per file, and a plain `ls` stays plain. */
+    if (conn->capable & FUSE_CAP_READDIRPLUS)
+        conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
     /* Nothing in the mount ever changes: cached data stays valid. */
     conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
     if (fs->opt.conn_opts != NULL)
@@ -575,94 +484,13 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
         fs->opt.ready(fs->opt.ready_arg);
 }
 
-static void fs_erofs(fuse_req_t req)
-{
-    fuse_reply_err(req, EROFS);
-}
-
-static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-                       struct fuse_file_info *fi)
-{
-    (void)ino, (void)attr, (void)to_set, (void)fi;
-    fs_erofs(req);
-}
-
-static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-    (void)parent, (void)name, (void)mode, (void)rdev;
-    fs_erofs(req);
-}
-
-static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-    (void)parent, (void)name, (void)mode;
-    fs_erofs(req);
-}
-
-static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-    (void)parent, (void)name;
-    fs_erofs(req);
-}
-
-static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-    (void)link, (void)parent, (void)name;
-    fs_erofs(req);
-}
-
-static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-                      const char *newname, unsigned int flags)
-{
-    (void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
-    fs_erofs(req);
-}
-
-static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
-{
-    (void)ino, (void)newparent, (void)newname;
-    fs_erofs(req);
-}
-
-static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-                     struct fuse_file_info *fi)
-{
-    (void)ino, (void)buf, (void)size, (void)off, (void)fi;
-    fs_erofs(req);
-}
-
-static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-                        size_t size, int flags)
-{
-    (void)ino, (void)name, (void)value, (void)size, (void)flags;
-    fs_erofs(req);
-}
-
-static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-    (void)ino, (void)name;
-    fs_erofs(req);
-}
-
-static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-                      struct fuse_file_info *fi)
-{
-    (void)parent, (void)name, (void)mode, (void)fi;
-    fs_erofs(req);
-}
-
-static void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
-                         struct fuse_file_info *fi)
-{
-    (void)ino, (void)mode, (void)offset, (void)length, (void)fi;
-    fs_erofs(req);
-}
-
 const struct fuse_lowlevel_ops fs_ops = {
     .init = fs_init,
     .lookup = fs_lookup,
     .getattr = fs_getattr,
+    .opendir = fs_opendir,
     .readdir = fs_readdir,
+    .readdirplus = fs_readdirplus,
     .open = fs_open,
     .read = fs_read,
     .release = fs_release,
@@ -670,17 +498,17 @@ const struct fuse_lowlevel_ops fs_ops = {
     .getxattr = fs_getxattr,
     .listxattr = fs_listxattr,
     .statfs = fs_statfs,
-    .setattr = fs_setattr,
-    .mknod = fs_mknod,
-    .mkdir = fs_mkdir,
-    .unlink = fs_unlink,
-    .rmdir = fs_unlink,
-    .symlink = fs_symlink,
-    .rename = fs_rename,
-    .link = fs_link,
-    .write = fs_write,
-    .setxattr = fs_setxattr,
-    .removexattr = fs_removexattr,
-    .create = fs_create,
-    .fallocate = fs_fallocate,
+    .setattr = fs_ro_setattr,
+    .mknod = fs_ro_mknod,
+    .mkdir = fs_ro_mkdir,
+    .unlink = fs_ro_unlink,
+    .rmdir = fs_ro_unlink,
+    .symlink = fs_ro_symlink,
+    .rename = fs_ro_rename,
+    .link = fs_ro_link,
+    .write = fs_ro_write,
+    .setxattr = fs_ro_setxattr,
+    .removexattr = fs_ro_removexattr,
+    .create = fs_ro_create,
+    .fallocate = fs_ro_fallocate,
 };

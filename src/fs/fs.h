@@ -1,17 +1,19 @@
 /* fs.h - the FUSE low-level operations of a gguffs mount.
  *
- * Inodes: 1 is the root directory, 2 the control file `.control`, 3 + i the
- * file of tensor i, named by names_encode() of the tensor's name. Everything
- * is read-only: every operation that would change something answers EROFS.
- * Tensor files keep the kernel's page cache (they never change while
- * mounted) and stay mmap-able; the control file is direct_io and rendered
- * afresh at each open.
+ * The tree is built once by the views (views.h) into a namespace
+ * (namespace.h); inode numbers are its node numbers. Everything is
+ * read-only: every operation that would change something answers EROFS.
+ * Fixed files keep the kernel's page cache (they never change while
+ * mounted) and stay mmap-able; the control file is direct_io, its content
+ * a snapshot shared between opens while current (snapshot.h).
  *
  * The struct fs is the session's userdata: pass it to fuse_session_new()
  * with fs_ops. It must outlive the session.
  */
 #ifndef GGUFFS_FS_H
 #define GGUFFS_FS_H
+
+#include "format/dtype.h"
 
 #include <stddef.h>
 
@@ -25,6 +27,7 @@ struct reader;
 
 struct fs_options {
     unsigned max_read; /* -o max_read=N given to the session, or 0 */
+    enum dtype dtype;  /* output dtype of tensor files and views (-o dtype=) */
     /* libfuse's connection options (-o max_readahead=, -o splice_read, ...)
      * from fuse_parse_conn_info_opts(), applied last; may be NULL. */
     struct fuse_conn_info_opts *conn_opts;
@@ -36,7 +39,7 @@ struct fs_options {
 
 struct fs;
 
-/* Build the name table. NULL with a message in err when out of memory or a
+/* Build the tree. NULL with a message in err when out of memory or a
  * tensor name cannot be mapped to a file name. */
 struct fs *fs_new(const struct gguf_model *m, struct reader *r, const struct fs_options *opt,
                   char *err, size_t errlen);

@@ -533,7 +533,15 @@ static bool is_tensor_file(const struct model *md, const char *name)
     return false;
 }
 
-/* List the root: exactly the tensor files and .control, each once. */
+/* The view directories every mount has beside the tensor files. */
+static bool is_view_dir(const char *name)
+{
+    return strcmp(name, ".npy") == 0 || strcmp(name, ".safetensors") == 0 ||
+           strcmp(name, ".meta") == 0;
+}
+
+/* List the root: exactly the tensor files, .control and the three view
+ * directories, each once. */
 static void list_root(struct run *r)
 {
     struct model *md = r->md;
@@ -543,7 +551,7 @@ static void list_root(struct run *r)
         report(r, "opendir %s: %s", md->mnt, strerror(errno));
         return;
     }
-    size_t tensors = 0, control = 0, other = 0;
+    size_t tensors = 0, control = 0, views = 0, other = 0;
     struct dirent *e;
     errno = 0;
     while ((e = readdir(d)) != NULL) {
@@ -553,13 +561,15 @@ static void list_root(struct run *r)
             control++;
         else if (is_tensor_file(md, e->d_name))
             tensors++;
+        else if (is_view_dir(e->d_name))
+            views++;
         else if (other++ == 0)
             report(r, "readdir %s: unexpected entry '%s'", md->mnt, e->d_name);
     }
     if (errno != 0) {
         atomic_fetch_add(&r->st.errors, 1);
         report(r, "readdir %s: %s", md->mnt, strerror(errno));
-    } else if (tensors != md->n || control != 1 || other != 0) {
+    } else if (tensors != md->n || control != 1 || views != 3 || other != 0) {
         atomic_fetch_add(&r->st.mismatches, 1);
         report(r, "readdir %s: %zu tensor files (expected %zu), %zu .control, %zu others", md->mnt,
                tensors, md->n, control, other);

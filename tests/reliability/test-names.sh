@@ -22,7 +22,7 @@ model = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(model)
 listed = os.listdir(mnt)
 want = [f for _, f in model.NAMES]
-assert sorted(listed) == sorted(want + [".control"]), (sorted(listed), sorted(want))
+assert sorted(listed) == sorted(want + [".control", ".npy", ".safetensors", ".meta"]), (sorted(listed), sorted(want))
 for i, (name, fname) in enumerate(model.NAMES):
     p = os.path.join(mnt, fname)
     assert os.path.getsize(p) == (8 + i) * 4, fname
@@ -75,11 +75,12 @@ def check(ok, msg):
 
 want = {encode(n): n for n in NAMES}
 listed = set(os.listdir(mnt))
-check(listed == set(want) | {".control"},
-      "listing %r, expected %r" % (sorted(listed), sorted(set(want) | {".control"})))
+special = {".control", ".npy", ".safetensors", ".meta"}  # the control file, the views
+check(listed == set(want) | special,
+      "listing %r, expected %r" % (sorted(listed), sorted(set(want) | special)))
 for e in listed:
     check("/" not in e and e not in (".", ".."), "entry %r" % e)
-    check(not e.startswith(".") or e == ".control", "hidden entry %r" % e)
+    check(not e.startswith(".") or e in special, "hidden entry %r" % e)
     check(all(0x20 <= ord(c) != 0x7f for c in e), "control character in %r" % e)
     p = os.path.join(mnt, e)
     check(os.path.realpath(p) == os.path.join(os.path.realpath(mnt), e), "%r resolves outside" % e)
@@ -97,8 +98,10 @@ for raw in NAMES:
     if "/" in raw and not raw.startswith("../"):
         check(not os.path.exists(os.path.join(mnt, raw)), "raw path %r exists" % raw)
 check(not os.path.exists(os.path.join(work, "x")), "../x escaped the mount")
-# `find` sees one level of regular files.
+# `find` sees one level of regular files beside the views.
 for root, dirs, files in os.walk(mnt):
+    if root == mnt:
+        dirs[:] = [d for d in dirs if d not in special]
     check(root == mnt and not dirs, "directory under the mount: %s %s" % (root, dirs))
 print("names: %d hostile names listed and checked, %d failures" % (len(NAMES), bad))
 sys.exit(1 if bad else 0)
@@ -108,8 +111,10 @@ timeout 60 "$STRESS" verify "$model" "$mnt" >"$WORK/verify" ||
 ls -A "$WORK/box" | diff "$WORK/outside.before" - ||
     fail "entries appeared next to the mount point"
 n=$(cd "$SRCDIR/tests/reliability" && "$PYTHON" -c 'import hostile_names; print(len(hostile_names.NAMES))')
-[ -z "$(find "$mnt" -mindepth 1 ! -type f)" ] || fail "find lists other than regular files"
-[ "$(find "$mnt" -mindepth 1 -type f -printf x | wc -c)" -eq $((n + 1)) ] ||
+views=(-name .npy -o -name .safetensors -o -name .meta)
+[ -z "$(find "$mnt" -mindepth 1 \( "${views[@]}" \) -prune -o ! -type f -print)" ] ||
+    fail "find lists other than regular files"
+[ "$(find "$mnt" -mindepth 1 \( "${views[@]}" \) -prune -o -type f -printf x | wc -c)" -eq $((n + 1)) ] ||
     fail "find does not list exactly $n tensor files and .control"
 gguffs_umount "$mnt"
 echo "names: passed"

@@ -1,0 +1,112 @@
+/* view_meta.c - /.meta/: the GGUF header as files.
+ *
+ * model.json: {"gguf_version", "alignment", "data_offset", "metadata": {key:
+ * {"type", "value"} (arrays add "element_type" and hold every element)},
+ * "tensors": [{"name", "type", "shape" (numpy order), "ne" (GGUF order),
+ * "elements", "offset" (absolute, in the model file), "bytes"}]}.
+ * JSON strings are UTF-8: bytes that are not become U+FFFD there; the kv/
+ * files have the raw bytes.
+ * kv/<key>: one file per key (named as tensor files are, names.h), written
+ * by kv_plain(): numbers and booleans as text, strings raw, arrays one
+ * element per line, ending in a newline (an empty array is an empty file).
+ * Each file is one literal segment.
+ */
+#include "fs/views.h"
+
+#include "format/ggml_types.h"
+#include "format/gguf.h"
+#include "fs/kv_format.h"
+#include "fs/names.h"
+#include "fs/text.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void put_kv(struct text *tx, const struct gguf_kv *kv)
+{
+    text_json_string(tx, kv->key, kv->key_len);
+    text_printf(tx, ": {\"type\": \"%s\", ", kv_type_name(kv->type));
+    uint32_t et;
+    uint64_t n;
+    if (kv->type == GGUF_VALUE_ARRAY && kv_array_info(kv->value, kv->value_len, &et, &n) == 0)
+        text_printf(tx, "\"element_type\": \"%s\", ", kv_type_name(et));
+    text_puts(tx, "\"value\": ");
+    if (kv_json(tx, kv->type, kv->value, kv->value_len) < 0)
+        text_puts(tx, "null");
+    text_puts(tx, "}");
+}
+
+static void put_tensor(struct text *tx, const struct gguf_tensor *t)
+{
+    char tb[16];
+    text_puts(tx, "{\"name\": ");
+    text_json_string(tx, t->name, t->name_len);
+    text_printf(tx, ", \"type\": \"%s\", \"shape\": [", ggml_type_name(t->type, tb));
+    for (uint32_t k = t->n_dims; k-- > 0;)
+        text_printf(tx, k + 1 == t->n_dims ? "%" PRIu64 : ", %" PRIu64, t->ne[k]);
+    text_puts(tx, "], \"ne\": [");
+    for (uint32_t k = 0; k < t->n_dims; k++)
+        text_printf(tx, k ? ", %" PRIu64 : "%" PRIu64, t->ne[k]);
+    text_printf(tx,
+                "], \"elements\": %" PRIu64 ", \"offset\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+                t->n_elements, t->offset, t->nbytes);
+}
+
+static void model_json(struct text *tx, const struct gguf_model *m)
+{
+    text_printf(tx,
+                "{\n\"gguf_version\": %" PRIu32 ",\n\"alignment\": %" PRIu32
+                ",\n\"data_offset\": %" PRIu64 ",\n\"metadata\": {",
+                m->version, m->alignment, m->data_offset);
+    for (uint64_t i = 0; i < m->n_kv; i++) {
+        text_puts(tx, i ? ",\n  " : "\n  ");
+        put_kv(tx, &m->kv[i]);
+    }
+    text_puts(tx, "\n},\n\"tensors\": [");
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        text_puts(tx, i ? ",\n  " : "\n  ");
+        put_tensor(tx, &m->tensors[i]);
+    }
+    text_puts(tx, "\n]\n}\n");
+}
+
+/* kv/<key> for each key that can be a file name. */
+static void kv_files(struct ns *ns, uint64_t dir, const struct gguf_model *m, struct text *tx)
+{
+    for (uint64_t i = 0; i < m->n_kv; i++) {
+        const struct gguf_kv *kv = &m->kv[i];
+        char name[NAMES_ENCODED_MAX(255)];
+        int n = kv->key_len <= 255 ? names_encode(kv->key, kv->key_len, name, sizeof(name)) : -1;
+        if (n < 0 || n > 255)
+            continue; /* a NUL inside, or too long for a file name */
+        tx->len = 0;
+        if (kv_plain(tx, kv->type, kv->value, kv->value_len) < 0 || text_failed(tx))
+            continue;
+        struct ns_seg s = {.kind = SEG_LITERAL, .bytes = tx->buf, .len = tx->len};
+        ns_add_file(ns, dir, name, -1, &s, 1);
+    }
+}
+
+int view_meta_build(struct ns *ns, const struct gguf_model *m, char *err, size_t errlen)
+{
+    struct text tx = {0};
+    uint64_t dir = ns_add_dir(ns, NS_ROOT, ".meta");
+    uint64_t kv = ns_add_dir(ns, dir, "kv");
+    model_json(&tx, m);
+    if (!text_failed(&tx)) {
+        ns_file_begin(ns, dir, "model.json", -1);
+        ns_file_literal_own(ns, tx.buf, tx.len);
+        ns_file_end(ns);
+        tx = (struct text){0};
+    }
+    if (kv != 0)
+        kv_files(ns, kv, m, &tx);
+    bool oom = text_failed(&tx);
+    text_free(&tx);
+    if (oom) {
+        snprintf(err, errlen, "out of memory for the metadata view");
+        return -1;
+    }
+    return 0;
+}
