@@ -9,7 +9,7 @@
  * by gguffs and by ggml, and prints GB/s of FP32 written and the ratio as a
  * Markdown table. Each figure is the best of several runs after a warm-up
  * run, ours and ggml's alternating, so first-touch page faults and a busy
- * neighbour weigh less.
+ * neighbour weigh less. GGUFFS_SIMD caps our vector level, as in the daemon.
  */
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -179,6 +179,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: cpu_dequant LIBDIR [OUT_KIB] [TYPES]\n");
         return 2;
     }
+    const char *simd = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (simd != NULL && dequant_level_parse(simd, &cap) == 0)
+        dequant_set_cap(cap);
     char path[4096];
     snprintf(path, sizeof(path), "%s/libggml-base.so", argv[1]);
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);

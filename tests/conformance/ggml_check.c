@@ -12,6 +12,13 @@
  *   ggml_check LIBDIR write OUT SEED
  *       a model written by ggml's GGUF writer, a tensor of every type gguffs
  *       decodes plus awkward names.
+ *   ggml_check LIBDIR types
+ *       gguffs' type table against ggml's type traits: every id ggml
+ *       defines has a row with ggml's name and block geometry, and no other
+ *       id has one.
+ *
+ * GGUFFS_SIMD caps the vector level of the dispatched decoders, as it does
+ * in the daemon.
  *
  * The few ggml declarations needed are written out below for the ggml of
  * @node-llama-cpp/linux-x64@3.21.1; the type-traits layout is checked against
@@ -32,6 +39,7 @@
 
 #include "decode/dequant.h"
 #include "decode/dequant_internal.h"
+#include "format/ggml_types.h"
 #include "fs/names.h"
 #include "random_blocks.h"
 
@@ -60,7 +68,10 @@ struct gguf_init_params {
     void **ctx;
 };
 
-#define GGML_TYPE_COUNT_MAX 64 /* ids probed for names; ggml has fewer */
+/* GGML_TYPE_COUNT of this ggml: ggml_get_type_traits() does not check its
+ * argument, so no id at or above it may be asked about. The last id (q2_0)
+ * is among those check_traits_layout() verifies. */
+#define GGML_TYPE_COUNT_MAX 43
 
 struct ggml {
     void *lib;
@@ -133,11 +144,10 @@ static int check_traits_layout(const struct ggml *g)
         int64_t blck;
         size_t size;
         bool quantized;
-    } known[] = {{1, "f16", 1, 2, false},
-                 {2, "q4_0", 32, 18, true},
-                 {8, "q8_0", 32, 34, true},
-                 {12, "q4_K", 256, 144, true},
-                 {30, "bf16", 1, 2, false}};
+    } known[] = {{1, "f16", 1, 2, false},   {2, "q4_0", 32, 18, true},
+                 {8, "q8_0", 32, 34, true}, {12, "q4_K", 256, 144, true},
+                 {30, "bf16", 1, 2, false}, {40, "nvfp4", 64, 36, true},
+                 {42, "q2_0", 64, 18, true}};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         const struct ggml_type_traits *t = g->traits(known[i].id);
         if (t == NULL || t->type_name == NULL || strcmp(t->type_name, known[i].name) != 0 ||
@@ -573,13 +583,62 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------- types mode */
+
+/* ggml defines `id` if its traits give it a block size: retired ids keep a
+ * name ("DEPRECATED", "... REMOVED ...") but no geometry. */
+static bool ggml_defines(const struct ggml *g, int id)
+{
+    const struct ggml_type_traits *t = g->traits(id);
+    return t != NULL && t->type_name != NULL && t->blck_size > 0;
+}
+
+/* 0 if gguffs' row for `id` agrees with ggml's traits (both absent counts). */
+static int check_row(const struct ggml *g, int id)
+{
+    const struct ggml_type_info *ours = ggml_type_find((uint32_t)id);
+    if (!ggml_defines(g, id)) {
+        if (ours == NULL)
+            return 0;
+        fprintf(stderr, "MISMATCH type %d: gguffs has '%s', ggml has no such type\n", id,
+                ours->name);
+        return -1;
+    }
+    const struct ggml_type_traits *t = g->traits(id);
+    if (ours == NULL || strcmp(ours->name, t->type_name) != 0 ||
+        (int64_t)ours->block_elems != t->blck_size || ours->block_bytes != t->type_size) {
+        fprintf(stderr, "MISMATCH type %d: ggml %s %" PRId64 "/%zu, gguffs %s %u/%u\n", id,
+                t->type_name, t->blck_size, t->type_size, ours ? ours->name : "(none)",
+                ours ? ours->block_elems : 0, ours ? ours->block_bytes : 0);
+        return -1;
+    }
+    return 0;
+}
+
+static int mode_types(const struct ggml *g)
+{
+    int bad = 0, defined = 0;
+    for (int id = 0; id < GGML_TYPE_COUNT_MAX; id++) {
+        bad += check_row(g, id) != 0;
+        defined += ggml_defines(g, id);
+    }
+    if (GT_COUNT != GGML_TYPE_COUNT_MAX) {
+        fprintf(stderr, "MISMATCH: gguffs knows %d type ids, ggml %d\n", GT_COUNT,
+                GGML_TYPE_COUNT_MAX);
+        bad++;
+    }
+    printf("%d types defined by ggml, %d rows differ\n", defined, bad);
+    return bad ? 1 : 0;
+}
+
 /* ------------------------------------------------------- main */
 
 static int usage(void)
 {
     fprintf(stderr, "usage: ggml_check LIBDIR dequant TYPE|all NBLOCKS [SEED]\n"
                     "       ggml_check LIBDIR compare MODEL MOUNTDIR\n"
-                    "       ggml_check LIBDIR write OUT SEED\n");
+                    "       ggml_check LIBDIR write OUT SEED\n"
+                    "       ggml_check LIBDIR types\n");
     return 2;
 }
 
@@ -587,6 +646,10 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         return usage();
+    const char *simd = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (simd != NULL && dequant_level_parse(simd, &cap) == 0)
+        dequant_set_cap(cap);
     struct ggml g;
     if (load_ggml(argv[1], &g) != 0)
         return 1;
@@ -597,5 +660,7 @@ int main(int argc, char **argv)
         return mode_compare(&g, argv[3], argv[4]);
     if (strcmp(mode, "write") == 0 && argc == 5)
         return mode_write(&g, argv[3], argv[4]);
+    if (strcmp(mode, "types") == 0 && argc == 3)
+        return mode_types(&g);
     return usage();
 }

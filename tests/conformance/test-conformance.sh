@@ -24,6 +24,7 @@ fi
 note "ggml from $libdir"
 
 check_dequant() {
+    "$GGML_CHECK" "$libdir" types || die "the type table differs from ggml's type traits"
     "$GGML_CHECK" "$libdir" dequant all 3000 7 || die "decoders differ from ggml"
     # Every vector level capped through the environment, as the daemon sees it.
     for level in scalar sse4.1 avx2 avx512; do

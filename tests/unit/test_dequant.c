@@ -316,13 +316,14 @@ START_TEST(stream_variants_match_scalar)
     struct sample sm = sample_new(type, nb, 99 + type);
     const uint64_t n = sm.n;
     float *base;
+    const struct ggml_type_info *t = ggml_type_find(type);
     for (int l = DQ_SSE41; l <= (int)dequant_cpu_level(); l++) {
-        const dequant_fn fn = dequant_simd_fn(type, (enum dequant_level)l, true);
-        ck_assert((fn == NULL) == (dequant_simd_fn(type, (enum dequant_level)l, false) == NULL));
-        if (fn == NULL)
+        const struct dequant_vec *v = t->vec[l];
+        if (v == NULL)
             continue;
+        ck_assert(v->cached != NULL && v->stream != NULL);
         float *got = guarded(n, 4, &base);
-        fn(sm.src, nb, got);
+        v->stream(sm.src, nb, got);
         ck_assert_msg(memcmp(sm.want, got, n * 4) == 0, "type %u level %s", type,
                       dequant_level_name((enum dequant_level)l));
         guards_intact(base, got, n);
@@ -384,7 +385,8 @@ END_TEST
 
 /* The level chosen under GGUFFS_SIMD=cap, written into isa, and the best
  * level the same process sees on its CPU, into cpu. The choice is made once
- * per process, so a fresh one (this program, run with --isa) reports both.
+ * per process, so a fresh one (this program, run with --isa; its main()
+ * passes GGUFFS_SIMD to dequant_set_cap() as the daemon's does) reports both.
  * The child's own CPU level is the one to compare with: under valgrind the
  * parent sees no AVX-512 (valgrind hides it) while the child, which runs
  * natively, may. */
@@ -418,6 +420,25 @@ static void chosen_under(const char *cap, char isa[16], char cpu[16])
     waitpid(pid, &status, 0);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+/* The cap is taken before the first decode and refused after it. */
+START_TEST(cap_is_set_before_first_use)
+{
+    enum dequant_level l;
+    ck_assert_int_eq(dequant_level_parse("avx2", &l), 0);
+    ck_assert_int_eq(l, DQ_AVX2);
+    ck_assert_int_eq(dequant_level_parse("sse4.1", &l), 0);
+    ck_assert_int_eq(l, DQ_SSE41);
+    ck_assert_int_eq(dequant_level_parse("AVX2", &l), -1);
+    ck_assert_int_eq(dequant_level_parse("", &l), -1);
+    ck_assert_str_eq(dequant_level_name(DQ_LEVELS), "scalar");
+    float y[32];
+    uint8_t blk[18] = {0};
+    ck_assert_int_eq(dequant_blocks(GT_Q4_0, blk, 1, y), 0); /* the choice is made */
+    ck_assert_int_eq(dequant_set_cap(DQ_SCALAR), -1);
+    ck_assert_int_eq(dequant_set_cap(DQ_LEVELS), -1);
+}
+END_TEST
 
 START_TEST(simd_env_caps_the_level)
 {
@@ -527,6 +548,7 @@ static Suite *dequant_suite(void)
     tcase_add_loop_test(v, large_output_matches_scalar, 0, NTYPES);
     tcase_add_test(v, unknown_types_refused);
     tcase_add_test(v, simd_env_caps_the_level);
+    tcase_add_test(v, cap_is_set_before_first_use);
     tcase_set_timeout(v, 60);
     suite_add_tcase(s, v);
     TCase *w = tcase_create("workers");
@@ -539,6 +561,15 @@ static Suite *dequant_suite(void)
 
 int main(int argc, char **argv)
 {
+    /* GGUFFS_SIMD caps the level as it does in the daemon (scripts/valgrind
+     * sets avx2: valgrind does not emulate AVX-512); the decoders themselves
+     * read no environment. */
+    const char *simd = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (simd != NULL && dequant_level_parse(simd, &cap) == 0 && dequant_set_cap(cap) != 0) {
+        fprintf(stderr, "test_dequant: cannot cap the vector level\n");
+        return 1;
+    }
     if (argc == 2 && strcmp(argv[1], "--isa") == 0) {
         /* for simd_env_caps_the_level: the choice, and this process's CPU */
         printf("%s %s\n", dequant_isa(GT_Q4_0), dequant_level_name(dequant_cpu_level()));
