@@ -40,6 +40,24 @@ void deq_q5_k(const uint8_t *src, uint64_t nblocks, float *dst);
 void deq_q6_k(const uint8_t *src, uint64_t nblocks, float *dst);
 void deq_q8_k(const uint8_t *src, uint64_t nblocks, float *dst);
 void deq_iq4_xs(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq2_xxs(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq2_xs(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq3_xxs(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq1_s(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq3_s(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq2_s(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_iq1_m(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_tq1_0(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_tq2_0(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_mxfp4(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_nvfp4(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_q1_0(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_q2_0(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_i8(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_i16(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_i32(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_i64(const uint8_t *src, uint64_t nblocks, float *dst);
+void deq_f64(const uint8_t *src, uint64_t nblocks, float *dst);
 
 /* Vector decoders (dequant_sse41.c, dequant_avx2.c, dequant_avx512.c). */
 extern const struct dequant_vec deq_f16_sse41, deq_f16_avx2, deq_f16_avx512;

@@ -14,8 +14,16 @@
  *       decodes plus awkward names.
  *   ggml_check LIBDIR types
  *       gguffs' type table against ggml's type traits: every id ggml
- *       defines has a row with ggml's name and block geometry, and no other
- *       id has one.
+ *       defines has a row with ggml's name and block geometry, no other id
+ *       has one, and every type ggml decodes gguffs decodes.
+ *   ggml_check LIBDIR quantized NROWS [SEED]
+ *       NROWS rows of 512 weight-like values quantized by ggml's own
+ *       ggml_quantize_chunk to every type, decoded by ggml and by gguffs at
+ *       every level; memcmp.
+ *   ggml_check LIBDIR grids
+ *       blocks of each IQ type whose grid indices reach every entry of its
+ *       lookup grid (src/decode/iq_grids.c), with random signs and scales,
+ *       decoded by ggml and by gguffs at every level: the grids are ggml's.
  *
  * GGUFFS_SIMD caps the vector level of the dispatched decoders, as it does
  * in the daemon.
@@ -99,6 +107,9 @@ struct ggml {
     void (*gguf_set_f32)(void *ctx, const char *key, float val);
     void (*gguf_add_tensor)(void *ctx, const void *tensor);
     bool (*gguf_write)(const void *ctx, const char *fname, bool only_meta);
+    size_t (*quantize_chunk)(int type, const float *src, void *dst, int64_t start, int64_t nrows,
+                             int64_t n_per_row, const float *imatrix);
+    void (*quantize_free)(void);
 };
 
 static int sym(struct ggml *g, void *fp, const char *name)
@@ -131,7 +142,9 @@ static int load_symbols(struct ggml *g)
            sym(g, &g->gguf_set_u32, "gguf_set_val_u32") |
            sym(g, &g->gguf_set_f32, "gguf_set_val_f32") |
            sym(g, &g->gguf_add_tensor, "gguf_add_tensor") |
-           sym(g, &g->gguf_write, "gguf_write_to_file");
+           sym(g, &g->gguf_write, "gguf_write_to_file") |
+           sym(g, &g->quantize_chunk, "ggml_quantize_chunk") |
+           sym(g, &g->quantize_free, "ggml_quantize_free");
 }
 
 /* The traits layout is declared by hand: refuse to go on unless a few
@@ -208,6 +221,14 @@ static void ggml_decode(const struct ggml *g, int type, const void *src, int64_t
 static bool ggml_can_decode(const struct ggml *g, int type)
 {
     return type == 0 || ggml_decoder(g, type) != NULL;
+}
+
+/* A type of one element per block that is not quantized (f32, f16, bf16,
+ * the integers, f64). */
+static bool ggml_is_plain(const struct ggml *g, int type)
+{
+    const struct ggml_type_traits *t = g->traits(type);
+    return t != NULL && t->blck_size == 1 && !t->is_quantized;
 }
 
 /* ------------------------------------------------------- comparisons */
@@ -311,6 +332,11 @@ static int mode_dequant(const struct ggml *g, const char *tname, const char *nb,
     for (int id = 0; id < GGML_TYPE_COUNT_MAX; id++) {
         if ((all && !dequant_supported((uint32_t)id)) || (!all && id != one))
             continue;
+        if (!ggml_can_decode(g, id) && ggml_is_plain(g, id)) {
+            /* i8 ... f64: no reference here; test_dequant checks them */
+            printf("%-8s not decoded by ggml\n", type_name(g, id));
+            continue;
+        }
         if (!ggml_can_decode(g, id)) {
             fprintf(stderr, "ggml_check: ggml has no decoder for %s\n", type_name(g, id));
             failed++;
@@ -583,6 +609,211 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------- quantized mode */
+
+/* A weight-like value: roughly normal (a sum of uniforms), an outlier now
+ * and then, and exact zeros. */
+static float weight(struct rb_rng *r)
+{
+    const uint64_t x = rb_next(r);
+    if ((x & 63) == 0)
+        return 0.0f;
+    float v = 0.0f;
+    for (int k = 0; k < 4; k++)
+        v += (float)((rb_next(r) >> 40) & 0xFFFFFF) / 16777216.0f - 0.5f;
+    return (x & 0x3F00) == 0 ? v * 40.0f : v * 0.05f;
+}
+
+#define Q_ROW 512 /* elements per row: a multiple of every block size */
+
+/* Rows of weights quantized by ggml itself (ggml_quantize_chunk, with an
+ * importance matrix, which the IQ1/IQ2 types require), then decoded by ggml
+ * and by every level of ours. */
+static int check_quantized(const struct ggml *g, int type, int64_t nrows, uint64_t seed)
+{
+    const uint64_t n = (uint64_t)nrows * Q_ROW;
+    const uint64_t nb = n / rb_block_elems((uint32_t)type);
+    float *x = malloc(n * sizeof(float)), imatrix[Q_ROW];
+    float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+    uint8_t *q = malloc(nb * rb_block_bytes((uint32_t)type));
+    struct rb_rng r = {seed * 7919 + (uint64_t)type};
+    int rc = -1;
+    if (!x || !want || !got || !q)
+        goto out;
+    for (uint64_t i = 0; i < n; i++)
+        x[i] = weight(&r);
+    for (int i = 0; i < Q_ROW; i++)
+        imatrix[i] = 0.5f + (float)(rb_next(&r) % 1000) / 100.0f;
+    const size_t bytes = g->quantize_chunk(type, x, q, 0, nrows, Q_ROW, imatrix);
+    if (bytes != nb * rb_block_bytes((uint32_t)type)) {
+        fprintf(stderr, "ggml_check: ggml quantized %s to %zu bytes\n", type_name(g, type), bytes);
+        goto out;
+    }
+    ggml_decode(g, type, q, (int64_t)n, want);
+    rc = 0;
+    for (int l = DQ_SCALAR; l <= (int)dequant_cpu_level() && rc == 0; l++) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s quantized by ggml, %s", type_name(g, type),
+                 dequant_level_name((enum dequant_level)l));
+        if (dequant_blocks_at((uint32_t)type, (enum dequant_level)l, q, nb, got) != 0 ||
+            same_floats(want, got, n, what) != 0)
+            rc = -1;
+    }
+    printf("%-8s %" PRId64 " rows quantized by ggml: %s\n", type_name(g, type), nrows,
+           rc ? "FAIL" : "ok");
+out:
+    free(x), free(want), free(got), free(q);
+    return rc;
+}
+
+/* Every type both sides decode and ggml quantizes (not f32, the integers,
+ * f64, nor Q8_K, which ggml quantizes only for its own dot products). */
+static int mode_quantized(const struct ggml *g, const char *rows, const char *sd)
+{
+    const int64_t nrows = strtoll(rows, NULL, 10);
+    const uint64_t seed = sd ? strtoull(sd, NULL, 10) : 1;
+    if (nrows <= 0)
+        return 2;
+    int failed = 0, checked = 0;
+    for (int id = 1; id < GGML_TYPE_COUNT_MAX; id++) {
+        if (!dequant_supported((uint32_t)id) || !ggml_can_decode(g, id) || id == 15)
+            continue;
+        failed += check_quantized(g, id, nrows, seed) != 0;
+        checked++;
+    }
+    g->quantize_free();
+    printf("%d types quantized by ggml checked, %d failed\n", checked, failed);
+    return failed || checked == 0 ? 1 : 0;
+}
+
+/* ------------------------------------------------------- grids mode */
+
+/* Writes grid index `idx` into index slot `slot` of an IQ block (per block:
+ * 32 slots, 64 for the IQ3 types), as that type's decoder reads it back. */
+typedef void (*set_index_fn)(uint8_t *blk, int slot, uint32_t idx);
+
+static void set_iq2_xxs(uint8_t *b, int s, uint32_t idx)
+{
+    b[2 + 8 * (s / 4) + s % 4] = (uint8_t)idx;
+}
+
+static void set_iq2_xs(uint8_t *b, int s, uint32_t idx)
+{
+    b[2 + 2 * s] = (uint8_t)idx;
+    b[3 + 2 * s] = (uint8_t)((b[3 + 2 * s] & 0xFE) | idx >> 8); /* bits 9-15: signs */
+}
+
+static void set_iq2_s(uint8_t *b, int s, uint32_t idx)
+{
+    const int sh = 2 * (s % 4);
+    b[2 + s] = (uint8_t)idx;
+    b[66 + s / 4] = (uint8_t)((b[66 + s / 4] & ~(3 << sh)) | (idx >> 8) << sh);
+}
+
+static void set_iq3_xxs(uint8_t *b, int s, uint32_t idx)
+{
+    b[2 + s] = (uint8_t)idx;
+}
+
+static void set_iq3_s(uint8_t *b, int s, uint32_t idx)
+{
+    b[2 + s] = (uint8_t)idx;
+    b[66 + s / 8] = (uint8_t)((b[66 + s / 8] & ~(1 << (s % 8))) | (idx >> 8) << (s % 8));
+}
+
+static void set_iq1_s(uint8_t *b, int s, uint32_t idx)
+{
+    const int ib = s / 4, sh = 3 * (s % 4);
+    uint16_t qh = (uint16_t)(b[34 + 2 * ib] | b[35 + 2 * ib] << 8);
+    qh = (uint16_t)((qh & ~(7 << sh)) | (idx >> 8) << sh);
+    b[2 + s] = (uint8_t)idx;
+    b[34 + 2 * ib] = (uint8_t)qh, b[35 + 2 * ib] = (uint8_t)(qh >> 8);
+}
+
+static void set_iq1_m(uint8_t *b, int s, uint32_t idx)
+{
+    const int at = 32 + 2 * (s / 4) + (s % 4) / 2, sh = s % 2 ? 4 : 0;
+    b[s] = (uint8_t)idx;
+    b[at] = (uint8_t)((b[at] & ~(7 << sh)) | (idx >> 8) << sh);
+}
+
+/* An ordinary scale (1/3, rounded) in place of the random one, which may be
+ * a NaN or zero that hides the grid values. */
+static void set_scale(uint8_t *b, int type)
+{
+    if (type == 29) { /* IQ1_M: the fp16 scale is in four top nibbles */
+        for (int k = 0; k < 4; k++)
+            b[49 + 2 * k] = (uint8_t)((b[49 + 2 * k] & 0x0F) | ((0x3555 >> (4 * k)) & 0x0F) << 4);
+    } else {
+        b[0] = 0x55, b[1] = 0x35;
+    }
+}
+
+static const struct grid_case {
+    int type;
+    uint32_t entries; /* grid size */
+    int slots;        /* index slots per block */
+    set_index_fn set;
+} grid_cases[] = {
+    {16, 256, 32, set_iq2_xxs}, {17, 512, 32, set_iq2_xs}, {22, 1024, 32, set_iq2_s},
+    {18, 256, 64, set_iq3_xxs}, {21, 512, 64, set_iq3_s},  {19, 2048, 32, set_iq1_s},
+    {29, 2048, 32, set_iq1_m},
+};
+
+/* Blocks of c's type whose index slots take every grid entry in turn (the
+ * other bits random: scales, signs, deltas), decoded by ggml and by every
+ * level of ours. The entries each block reached are counted from what was
+ * written, so a setter that missed its slot cannot pass unnoticed. */
+static int check_grid(const struct ggml *g, const struct grid_case *c, uint64_t seed)
+{
+    const uint32_t be = rb_block_elems((uint32_t)c->type), bb = rb_block_bytes((uint32_t)c->type);
+    const uint64_t nb = 4 * (c->entries / (uint32_t)c->slots); /* every entry four times */
+    uint8_t *src = malloc(nb * bb);
+    float *want = malloc(nb * be * sizeof(float)), *got = malloc(nb * be * sizeof(float));
+    bool *seen = calloc(c->entries, 1);
+    struct rb_rng r = {seed + (uint64_t)c->type};
+    int rc = -1;
+    if (!src || !want || !got || !seen || rb_fill((uint32_t)c->type, nb, &r, src) != 0)
+        goto out;
+    for (uint64_t b = 0; b < nb; b++) {
+        if (b % 2 == 0) /* each entry lands in two blocks of each parity */
+            set_scale(src + b * bb, c->type);
+        for (int s = 0; s < c->slots; s++) {
+            const uint32_t idx = (uint32_t)((b * (uint64_t)c->slots + (uint64_t)s) % c->entries);
+            c->set(src + b * bb, s, idx);
+            seen[idx] = true;
+        }
+    }
+    uint32_t covered = 0;
+    for (uint32_t i = 0; i < c->entries; i++)
+        covered += seen[i];
+    ggml_decode(g, c->type, src, (int64_t)(nb * be), want);
+    rc = covered == c->entries ? 0 : -1;
+    for (int l = DQ_SCALAR; l <= (int)dequant_cpu_level() && rc == 0; l++) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s grid at %s", type_name(g, c->type),
+                 dequant_level_name((enum dequant_level)l));
+        if (dequant_blocks_at((uint32_t)c->type, (enum dequant_level)l, src, nb, got) != 0 ||
+            same_floats(want, got, nb * be, what) != 0)
+            rc = -1;
+    }
+    printf("%-8s %u of %u grid entries, %" PRIu64 " blocks: %s\n", type_name(g, c->type), covered,
+           c->entries, nb, rc ? "FAIL" : "ok");
+out:
+    free(src), free(want), free(got), free(seen);
+    return rc;
+}
+
+static int mode_grids(const struct ggml *g)
+{
+    int failed = 0;
+    for (size_t i = 0; i < sizeof(grid_cases) / sizeof(grid_cases[0]); i++)
+        for (uint64_t seed = 1; seed <= 3; seed++)
+            failed += check_grid(g, &grid_cases[i], seed) != 0;
+    printf("%d grid checks failed\n", failed);
+    return failed ? 1 : 0;
+}
+
 /* ------------------------------------------------------- types mode */
 
 /* ggml defines `id` if its traits give it a block size: retired ids keep a
@@ -605,6 +836,11 @@ static int check_row(const struct ggml *g, int id)
         return -1;
     }
     const struct ggml_type_traits *t = g->traits(id);
+    if (ggml_can_decode(g, id) && !dequant_supported((uint32_t)id)) {
+        fprintf(stderr, "MISSING type %d (%s): ggml decodes it, gguffs does not\n", id,
+                t->type_name);
+        return -1;
+    }
     if (ours == NULL || strcmp(ours->name, t->type_name) != 0 ||
         (int64_t)ours->block_elems != t->blck_size || ours->block_bytes != t->type_size) {
         fprintf(stderr, "MISMATCH type %d: ggml %s %" PRId64 "/%zu, gguffs %s %u/%u\n", id,
@@ -638,7 +874,9 @@ static int usage(void)
     fprintf(stderr, "usage: ggml_check LIBDIR dequant TYPE|all NBLOCKS [SEED]\n"
                     "       ggml_check LIBDIR compare MODEL MOUNTDIR\n"
                     "       ggml_check LIBDIR write OUT SEED\n"
-                    "       ggml_check LIBDIR types\n");
+                    "       ggml_check LIBDIR types\n"
+                    "       ggml_check LIBDIR grids\n"
+                    "       ggml_check LIBDIR quantized NROWS [SEED]\n");
     return 2;
 }
 
@@ -662,5 +900,9 @@ int main(int argc, char **argv)
         return mode_write(&g, argv[3], argv[4]);
     if (strcmp(mode, "types") == 0 && argc == 3)
         return mode_types(&g);
+    if (strcmp(mode, "grids") == 0 && argc == 3)
+        return mode_grids(&g);
+    if (strcmp(mode, "quantized") == 0 && (argc == 4 || argc == 5))
+        return mode_quantized(&g, argv[3], argc == 5 ? argv[4] : NULL);
     return usage();
 }
