@@ -87,6 +87,18 @@ static ALWAYS_INLINE void put16p(float *y, const uint8_t *p, float d, bool nt)
     st8(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(b), vd), nt);
 }
 
+static ALWAYS_INLINE void put16n(float *y, __m128i q, __m128i neg, float d, bool nt)
+{
+    const __m256 vd = _mm256_set1_ps(d);
+    const __m256i sign = _mm256_set1_epi32(INT32_MIN);
+    const __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
+    const __m256 b = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8)));
+    const __m256i ma = _mm256_and_si256(_mm256_cvtepi8_epi32(neg), sign);
+    const __m256i mb = _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_srli_si128(neg, 8)), sign);
+    st8(y + 0, _mm256_xor_ps(_mm256_mul_ps(a, vd), _mm256_castsi256_ps(ma)), nt);
+    st8(y + 8, _mm256_xor_ps(_mm256_mul_ps(b, vd), _mm256_castsi256_ps(mb)), nt);
+}
+
 #include "decode/dequant_body.h"
 
 /* ------------------------------------------------------ fp16 / bf16 rows */
@@ -134,3 +146,16 @@ const struct dequant_vec deq_q5_k_avx2 = {deq_q5_k_cached, deq_q5_k_stream};
 const struct dequant_vec deq_q6_k_avx2 = {deq_q6_k_cached, deq_q6_k_stream};
 const struct dequant_vec deq_q8_k_avx2 = {deq_q8_k_cached, deq_q8_k_stream};
 const struct dequant_vec deq_iq4_xs_avx2 = {deq_iq4_xs_cached, deq_iq4_xs_stream};
+const struct dequant_vec deq_iq2_xxs_avx2 = {deq_iq2_xxs_cached, deq_iq2_xxs_stream};
+const struct dequant_vec deq_iq2_xs_avx2 = {deq_iq2_xs_cached, deq_iq2_xs_stream};
+const struct dequant_vec deq_iq2_s_avx2 = {deq_iq2_s_cached, deq_iq2_s_stream};
+const struct dequant_vec deq_iq3_xxs_avx2 = {deq_iq3_xxs_cached, deq_iq3_xxs_stream};
+const struct dequant_vec deq_iq3_s_avx2 = {deq_iq3_s_cached, deq_iq3_s_stream};
+const struct dequant_vec deq_iq1_s_avx2 = {deq_iq1_s_cached, deq_iq1_s_stream};
+const struct dequant_vec deq_iq1_m_avx2 = {deq_iq1_m_cached, deq_iq1_m_stream};
+const struct dequant_vec deq_tq1_0_avx2 = {deq_tq1_0_cached, deq_tq1_0_stream};
+const struct dequant_vec deq_tq2_0_avx2 = {deq_tq2_0_cached, deq_tq2_0_stream};
+const struct dequant_vec deq_mxfp4_avx2 = {deq_mxfp4_cached, deq_mxfp4_stream};
+const struct dequant_vec deq_nvfp4_avx2 = {deq_nvfp4_cached, deq_nvfp4_stream};
+const struct dequant_vec deq_q1_0_avx2 = {deq_q1_0_cached, deq_q1_0_stream};
+const struct dequant_vec deq_q2_0_avx2 = {deq_q2_0_cached, deq_q2_0_stream};

@@ -73,6 +73,13 @@ static ALWAYS_INLINE void put16p(float *y, const uint8_t *p, float d, bool nt)
     put16(y, _mm_loadu_si128((const __m128i *)p), d, nt);
 }
 
+static ALWAYS_INLINE void put16n(float *y, __m128i q, __m128i neg, float d, bool nt)
+{
+    const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), _mm512_set1_ps(d));
+    const __m512i m = _mm512_and_si512(_mm512_cvtepi8_epi32(neg), _mm512_set1_epi32(INT32_MIN));
+    st16(y, _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), m)), nt);
+}
+
 #include "decode/dequant_body.h"
 
 /* ------------------------------------------------------ fp16 / bf16 rows */
@@ -119,3 +126,16 @@ const struct dequant_vec deq_q5_k_avx512 = {deq_q5_k_cached, deq_q5_k_stream};
 const struct dequant_vec deq_q6_k_avx512 = {deq_q6_k_cached, deq_q6_k_stream};
 const struct dequant_vec deq_q8_k_avx512 = {deq_q8_k_cached, deq_q8_k_stream};
 const struct dequant_vec deq_iq4_xs_avx512 = {deq_iq4_xs_cached, deq_iq4_xs_stream};
+const struct dequant_vec deq_iq2_xxs_avx512 = {deq_iq2_xxs_cached, deq_iq2_xxs_stream};
+const struct dequant_vec deq_iq2_xs_avx512 = {deq_iq2_xs_cached, deq_iq2_xs_stream};
+const struct dequant_vec deq_iq2_s_avx512 = {deq_iq2_s_cached, deq_iq2_s_stream};
+const struct dequant_vec deq_iq3_xxs_avx512 = {deq_iq3_xxs_cached, deq_iq3_xxs_stream};
+const struct dequant_vec deq_iq3_s_avx512 = {deq_iq3_s_cached, deq_iq3_s_stream};
+const struct dequant_vec deq_iq1_s_avx512 = {deq_iq1_s_cached, deq_iq1_s_stream};
+const struct dequant_vec deq_iq1_m_avx512 = {deq_iq1_m_cached, deq_iq1_m_stream};
+const struct dequant_vec deq_tq1_0_avx512 = {deq_tq1_0_cached, deq_tq1_0_stream};
+const struct dequant_vec deq_tq2_0_avx512 = {deq_tq2_0_cached, deq_tq2_0_stream};
+const struct dequant_vec deq_mxfp4_avx512 = {deq_mxfp4_cached, deq_mxfp4_stream};
+const struct dequant_vec deq_nvfp4_avx512 = {deq_nvfp4_cached, deq_nvfp4_stream};
+const struct dequant_vec deq_q1_0_avx512 = {deq_q1_0_cached, deq_q1_0_stream};
+const struct dequant_vec deq_q2_0_avx512 = {deq_q2_0_cached, deq_q2_0_stream};

@@ -10,6 +10,8 @@
  *                          add_ordered in the level files)
  *   put16s(y, q, d, m, nt) the same minus m (the K-quants)
  *   put16p(y, p, d, nt)    put16 of 16 signed bytes read from memory
+ *   put16n(y, q, neg, d, nt) put16, then the sign of y[k] flipped where
+ *                          byte k of neg is -1 (a negation, NaNs too)
  *   h2f(h)                 an fp16 block scale to fp32, as ggml converts it
  *
  * nt selects the store: ordinary (false) or non-temporal 16-byte stores
@@ -36,6 +38,7 @@
 #include <string.h>
 
 #include "decode/dequant_internal.h"
+#include "decode/iq_grids.h"
 
 /* -------------------------------------------------- integer helpers */
 
@@ -329,6 +332,310 @@ static ALWAYS_INLINE void deq_iq4_xs_body(const uint8_t *s, uint64_t nb, float *
     }
 }
 
+/* ------------------------------- IQ, ternary, FP4, 1- and 2-bit types
+ *
+ * These form each 16 values as bytes (a grid point's magnitudes, a trit, a
+ * codebook entry) and convert them with put16, as for the types above. The
+ * IQ2/IQ3 signs are a negation of the product, as ggml's compiled
+ * `db * grid[j] * (neg ? -1.f : 1.f)` has it (see dequant_scalar.c):
+ * put16n. IQ1's grid + delta (delta +-1/8) is formed as
+ * 8 * grid +- 1 and the scale taken over by 1/8: dl * 0.125f is exact for
+ * every scale an fp16 times an odd 1..15 can give, and the product then
+ * rounds once from the same exact value. */
+
+/* -1 in byte k where bit k % 8 of s0 (k < 8) or s1 (k >= 8) is set. */
+static inline __m128i sign_bytes(uint8_t s0, uint8_t s1)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const __m128i s = _mm_set_epi64x((long long)(ones * s1), (long long)(ones * s0));
+    const __m128i bits = _mm_set1_epi64x((long long)UINT64_C(0x8040201008040201));
+    return _mm_cmpeq_epi8(_mm_and_si128(s, bits), bits);
+}
+
+/* Two 8-value grid points, a then b. */
+static inline __m128i grid8x2(const uint64_t *grid, uint32_t a, uint32_t b)
+{
+    return _mm_set_epi64x((long long)grid[b], (long long)grid[a]);
+}
+
+/* Four 4-value grid points, a to d. */
+static inline __m128i grid4x4(const uint32_t *grid, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    return _mm_set_epi32((int)grid[d], (int)grid[c], (int)grid[b], (int)grid[a]);
+}
+
+/* IQ2_XXS (see dequant_scalar.c for the layouts). */
+static ALWAYS_INLINE void deq_iq2_xxs_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 66) {
+        const float d = h2f(rd16(s));
+        for (int ib32 = 0; ib32 < 8; ++ib32, y += 32) {
+            const uint8_t *aux8 = s + 2 + 8 * ib32;
+            const uint32_t aux1 = rd32(aux8 + 4);
+            const float db = d * (0.5f + (aux1 >> 28)) * 0.25f;
+            for (int h = 0; h < 2; h++) {
+                const __m128i mag = grid8x2(iq2xxs_grid, aux8[2 * h], aux8[2 * h + 1]);
+                const __m128i neg = sign_bytes(ksigns_iq2xs[(aux1 >> 14 * h) & 127],
+                                               ksigns_iq2xs[(aux1 >> (14 * h + 7)) & 127]);
+                put16n(y + 16 * h, mag, neg, db, nt);
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void deq_iq2_xs_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 74) {
+        const float d = h2f(rd16(s));
+        for (int ib32 = 0; ib32 < 8; ++ib32, y += 32) {
+            const uint8_t sc = s[66 + ib32];
+            const float db[2] = {d * (0.5f + (sc & 0xf)) * 0.25f, d * (0.5f + (sc >> 4)) * 0.25f};
+            for (int h = 0; h < 2; h++) {
+                const uint16_t q0 = rd16(s + 2 + 2 * (4 * ib32 + 2 * h));
+                const uint16_t q1 = rd16(s + 4 + 2 * (4 * ib32 + 2 * h));
+                const __m128i mag = grid8x2(iq2xs_grid, q0 & 511, q1 & 511);
+                const __m128i neg = sign_bytes(ksigns_iq2xs[q0 >> 9], ksigns_iq2xs[q1 >> 9]);
+                put16n(y + 16 * h, mag, neg, db[h], nt);
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void deq_iq2_s_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 82) {
+        const float d = h2f(rd16(s));
+        const uint8_t *qs = s + 2, *signs = s + 34, *qh = s + 66, *scales = s + 74;
+        for (int ib32 = 0; ib32 < 8; ++ib32, y += 32, qs += 4, signs += 4) {
+            const float db[2] = {d * (0.5f + (scales[ib32] & 0xf)) * 0.25f,
+                                 d * (0.5f + (scales[ib32] >> 4)) * 0.25f};
+            for (int h = 0; h < 2; h++) {
+                const int l0 = 2 * h, l1 = 2 * h + 1;
+                const uint32_t i0 = qs[l0] | (qh[ib32] << (8 - 2 * l0) & 0x300);
+                const uint32_t i1 = qs[l1] | (qh[ib32] << (8 - 2 * l1) & 0x300);
+                const __m128i neg = sign_bytes(signs[l0], signs[l1]);
+                put16n(y + 16 * h, grid8x2(iq2s_grid, i0, i1), neg, db[h], nt);
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void deq_iq3_xxs_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 98) {
+        const float d = h2f(rd16(s));
+        const uint8_t *qs = s + 2;
+        for (int ib32 = 0; ib32 < 8; ++ib32, y += 32, qs += 8) {
+            const uint32_t aux32 = rd32(s + 66 + 4 * ib32);
+            const float db = d * (0.5f + (aux32 >> 28)) * 0.5f;
+            for (int h = 0; h < 2; h++) {
+                const uint8_t *q = qs + 4 * h;
+                const __m128i mag = grid4x4(iq3xxs_grid, q[0], q[1], q[2], q[3]);
+                const __m128i neg = sign_bytes(ksigns_iq2xs[(aux32 >> 14 * h) & 127],
+                                               ksigns_iq2xs[(aux32 >> (14 * h + 7)) & 127]);
+                put16n(y + 16 * h, mag, neg, db, nt);
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void deq_iq3_s_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 110) {
+        const float d = h2f(rd16(s));
+        for (int c = 0; c < 8; c++, y += 32) { /* 32 values: qs 8c, qh c, signs 4c */
+            const uint8_t sc = s[106 + c / 2];
+            const float db = d * (1 + 2 * (c % 2 ? sc >> 4 : sc & 0xf));
+            const uint8_t *q = s + 2 + 8 * c, *sg = s + 74 + 4 * c;
+            const uint32_t h = s[66 + c];
+            for (int k = 0; k < 2; k++, q += 4) {
+                const int l0 = 2 * k, l1 = 2 * k + 1;
+                const __m128i mag =
+                    grid4x4(iq3s_grid, q[0] | ((h << (8 - 2 * l0)) & 256),
+                            q[1] | ((h << (7 - 2 * l0)) & 256), q[2] | ((h << (8 - 2 * l1)) & 256),
+                            q[3] | ((h << (7 - 2 * l1)) & 256));
+                put16n(y + 16 * k, mag, sign_bytes(sg[l0], sg[l1]), db, nt);
+            }
+        }
+    }
+}
+
+/* 8 * grid + delta, delta +-1 per 8 values: 16 IQ1 values in eighths. */
+static inline __m128i iq1_eighths(uint32_t i0, uint32_t i1, bool neg0, bool neg1)
+{
+    const __m128i g = grid8x2(iq1s_grid, i0, i1);
+    const __m128i g8 = _mm_add_epi8(_mm_add_epi8(g, g), _mm_add_epi8(g, g));
+    const __m128i delta =
+        _mm_set_epi64x(neg1 ? -1 : 0x0101010101010101, neg0 ? -1 : 0x0101010101010101);
+    return _mm_add_epi8(_mm_add_epi8(g8, g8), delta);
+}
+
+static ALWAYS_INLINE void deq_iq1_s_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 50) {
+        const float d = h2f(rd16(s));
+        const uint8_t *qs = s + 2;
+        for (int ib = 0; ib < 8; ++ib, qs += 4, y += 32) {
+            const uint16_t qh = rd16(s + 34 + 2 * ib);
+            const float dl8 = d * (2 * ((qh >> 12) & 7) + 1) * 0.125f;
+            const bool neg = qh & 0x8000;
+            for (int h = 0; h < 2; h++) {
+                const int l0 = 2 * h, l1 = 2 * h + 1;
+                const uint32_t i0 = qs[l0] | (((qh >> 3 * l0) & 7) << 8);
+                const uint32_t i1 = qs[l1] | (((qh >> 3 * l1) & 7) << 8);
+                put16(y + 16 * h, iq1_eighths(i0, i1, neg, neg), dl8, nt);
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void deq_iq1_m_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    for (uint64_t i = 0; i < nb; i++, s += 56) {
+        uint16_t sc[4];
+        for (int k = 0; k < 4; k++)
+            sc[k] = rd16(s + 48 + 2 * k);
+        const uint16_t scale =
+            (sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) | (sc[3] & 0xf000);
+        const float d = h2f(scale);
+        const uint8_t *qs = s, *qh = s + 32;
+        for (int ib = 0; ib < 8; ++ib, qs += 4, qh += 2, y += 32) {
+            const float dl1 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 0x7) + 1) * 0.125f;
+            const float dl2 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 0x7) + 1) * 0.125f;
+            put16(y,
+                  iq1_eighths(qs[0] | ((qh[0] << 8) & 0x700), qs[1] | ((qh[0] << 4) & 0x700),
+                              qh[0] & 0x08, qh[0] & 0x80),
+                  dl1, nt);
+            put16(y + 16,
+                  iq1_eighths(qs[2] | ((qh[1] << 8) & 0x700), qs[3] | ((qh[1] << 4) & 0x700),
+                              qh[1] & 0x08, qh[1] & 0x80),
+                  dl2, nt);
+        }
+    }
+}
+
+/* TQ1_0's trits of 16 bytes, byte k multiplied by the power of 3 in 16-bit
+ * lane k of p_lo (k < 8) or p_hi: ((uint8_t)(x * p) * 3 >> 8) - 1. */
+static inline __m128i trits16(__m128i x, __m128i p_lo, __m128i p_hi)
+{
+    const __m128i ff = _mm_set1_epi16(0xFF), three = _mm_set1_epi16(3);
+    const __m128i lo = _mm_and_si128(_mm_mullo_epi16(_mm_cvtepu8_epi16(x), p_lo), ff);
+    const __m128i hi =
+        _mm_and_si128(_mm_mullo_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(x, 8)), p_hi), ff);
+    const __m128i t = _mm_packus_epi16(_mm_srli_epi16(_mm_mullo_epi16(lo, three), 8),
+                                       _mm_srli_epi16(_mm_mullo_epi16(hi, three), 8));
+    return _mm_sub_epi8(t, _mm_set1_epi8(1));
+}
+
+static ALWAYS_INLINE void deq_tq1_0_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    /* qh: 16 values, 4 bytes times 3^0, 3^1, 3^2, 3^3 in turn */
+    const __m128i qh_lo = _mm_set_epi16(3, 3, 3, 3, 1, 1, 1, 1);
+    const __m128i qh_hi = _mm_set_epi16(27, 27, 27, 27, 9, 9, 9, 9);
+    for (uint64_t i = 0; i < nb; i++, s += 54) {
+        const float d = h2f(rd16(s + 52));
+        const __m128i a = load16(s), b = load16(s + 16), c = load16(s + 32);
+        for (int n = 0; n < 5; ++n, y += 32) {
+            const __m128i p = _mm_set1_epi16(pow3[n]);
+            put16(y, trits16(a, p, p), d, nt);
+            put16(y + 16, trits16(b, p, p), d, nt);
+        }
+        for (int n = 0; n < 5; ++n, y += 16) {
+            const __m128i p = _mm_set1_epi16(pow3[n]);
+            put16(y, trits16(c, p, p), d, nt);
+        }
+        const __m128i qh = _mm_set1_epi32((int)rd32(s + 48));
+        put16(y, trits16(qh, qh_lo, qh_hi), d, nt);
+        y += 16;
+    }
+}
+
+static ALWAYS_INLINE void deq_tq2_0_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    const __m128i three = _mm_set1_epi8(3), one = _mm_set1_epi8(1);
+    for (uint64_t i = 0; i < nb; i++, s += 66) {
+        const float d = h2f(rd16(s + 64));
+        for (int j = 0; j < 64; j += 32) {
+            const __m128i a = load16(s + j), b = load16(s + j + 16);
+            for (int l = 0; l < 4; ++l, y += 32) {
+                const __m128i sh = _mm_cvtsi32_si128(2 * l);
+                put16(y, _mm_sub_epi8(_mm_and_si128(_mm_srl_epi16(a, sh), three), one), d, nt);
+                put16(y + 16, _mm_sub_epi8(_mm_and_si128(_mm_srl_epi16(b, sh), three), one), d, nt);
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void deq_mxfp4_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    const __m128i book = load16((const uint8_t *)kvalues_mxfp4);
+    for (uint64_t i = 0; i < nb; i++, s += 17, y += 32) {
+        const float d = e8m0_half(s[0]);
+        const __m128i q = load16(s + 1);
+        put16(y, _mm_shuffle_epi8(book, lo_nibbles(q)), d, nt);
+        put16(y + 16, _mm_shuffle_epi8(book, hi_nibbles(q)), d, nt);
+    }
+}
+
+static ALWAYS_INLINE void deq_nvfp4_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    const __m128i book = load16((const uint8_t *)kvalues_mxfp4);
+    for (uint64_t i = 0; i < nb; i++, s += 36) {
+        for (int k = 0; k < 4; k++, y += 16) {
+            const __m128i q = _mm_loadl_epi64((const __m128i *)(s + 4 + 8 * k));
+            const __m128i codes = _mm_unpacklo_epi64(lo_nibbles(q), hi_nibbles(q));
+            put16(y, _mm_shuffle_epi8(book, codes), ue4m3_half(s[k]), nt);
+        }
+    }
+}
+
+/* Q1_0: d where a bit is set, -d (the sign flipped, NaN too) where not;
+ * 1 * d is d itself (h2f's NaNs are already quiet). */
+static ALWAYS_INLINE void deq_q1_0_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    const __m128i ones = _mm_set1_epi8(1);
+    for (uint64_t i = 0; i < nb; i++, s += 18) {
+        const float d = h2f(rd16(s));
+        for (int k = 0; k < 16; k += 2, y += 16)
+            put16n(y, ones, sign_bytes((uint8_t)~s[2 + k], (uint8_t)~s[3 + k]), d, nt);
+    }
+}
+
+/* Q2_0: element j is bits 2(j % 4) of byte j / 4, minus 1: the four shifts
+ * of 16 bytes, interleaved back into element order. */
+static ALWAYS_INLINE void deq_q2_0_body(const uint8_t *s, uint64_t nb, float *y, bool nt)
+{
+    const __m128i three = _mm_set1_epi8(3), one = _mm_set1_epi8(1);
+    for (uint64_t i = 0; i < nb; i++, s += 18, y += 64) {
+        const float d = h2f(rd16(s));
+        const __m128i q = load16(s + 2);
+        __m128i t[4];
+        for (int k = 0; k < 4; k++)
+            t[k] =
+                _mm_sub_epi8(_mm_and_si128(_mm_srl_epi16(q, _mm_cvtsi32_si128(2 * k)), three), one);
+        const __m128i lo01 = _mm_unpacklo_epi8(t[0], t[1]), lo23 = _mm_unpacklo_epi8(t[2], t[3]);
+        const __m128i hi01 = _mm_unpackhi_epi8(t[0], t[1]), hi23 = _mm_unpackhi_epi8(t[2], t[3]);
+        put16(y, _mm_unpacklo_epi16(lo01, lo23), d, nt);
+        put16(y + 16, _mm_unpackhi_epi16(lo01, lo23), d, nt);
+        put16(y + 32, _mm_unpacklo_epi16(hi01, hi23), d, nt);
+        put16(y + 48, _mm_unpackhi_epi16(hi01, hi23), d, nt);
+    }
+}
+
+DQ_STORE_VARIANTS(deq_iq2_xxs)
+DQ_STORE_VARIANTS(deq_iq2_xs)
+DQ_STORE_VARIANTS(deq_iq2_s)
+DQ_STORE_VARIANTS(deq_iq3_xxs)
+DQ_STORE_VARIANTS(deq_iq3_s)
+DQ_STORE_VARIANTS(deq_iq1_s)
+DQ_STORE_VARIANTS(deq_iq1_m)
+DQ_STORE_VARIANTS(deq_tq1_0)
+DQ_STORE_VARIANTS(deq_tq2_0)
+DQ_STORE_VARIANTS(deq_mxfp4)
+DQ_STORE_VARIANTS(deq_nvfp4)
+DQ_STORE_VARIANTS(deq_q1_0)
+DQ_STORE_VARIANTS(deq_q2_0)
 DQ_STORE_VARIANTS(deq_q4_0)
 DQ_STORE_VARIANTS(deq_q4_1)
 DQ_STORE_VARIANTS(deq_q5_0)

@@ -75,5 +75,18 @@ extern const struct dequant_vec deq_q5_k_sse41, deq_q5_k_avx2, deq_q5_k_avx512;
 extern const struct dequant_vec deq_q6_k_sse41, deq_q6_k_avx2, deq_q6_k_avx512;
 extern const struct dequant_vec deq_q8_k_sse41, deq_q8_k_avx2, deq_q8_k_avx512;
 extern const struct dequant_vec deq_iq4_xs_sse41, deq_iq4_xs_avx2, deq_iq4_xs_avx512;
+extern const struct dequant_vec deq_iq2_xxs_sse41, deq_iq2_xxs_avx2, deq_iq2_xxs_avx512;
+extern const struct dequant_vec deq_iq2_xs_sse41, deq_iq2_xs_avx2, deq_iq2_xs_avx512;
+extern const struct dequant_vec deq_iq2_s_sse41, deq_iq2_s_avx2, deq_iq2_s_avx512;
+extern const struct dequant_vec deq_iq3_xxs_sse41, deq_iq3_xxs_avx2, deq_iq3_xxs_avx512;
+extern const struct dequant_vec deq_iq3_s_sse41, deq_iq3_s_avx2, deq_iq3_s_avx512;
+extern const struct dequant_vec deq_iq1_s_sse41, deq_iq1_s_avx2, deq_iq1_s_avx512;
+extern const struct dequant_vec deq_iq1_m_sse41, deq_iq1_m_avx2, deq_iq1_m_avx512;
+extern const struct dequant_vec deq_tq1_0_sse41, deq_tq1_0_avx2, deq_tq1_0_avx512;
+extern const struct dequant_vec deq_tq2_0_sse41, deq_tq2_0_avx2, deq_tq2_0_avx512;
+extern const struct dequant_vec deq_mxfp4_sse41, deq_mxfp4_avx2, deq_mxfp4_avx512;
+extern const struct dequant_vec deq_nvfp4_sse41, deq_nvfp4_avx2, deq_nvfp4_avx512;
+extern const struct dequant_vec deq_q1_0_sse41, deq_q1_0_avx2, deq_q1_0_avx512;
+extern const struct dequant_vec deq_q2_0_sse41, deq_q2_0_avx2, deq_q2_0_avx512;
 
 #endif

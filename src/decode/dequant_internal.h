@@ -92,6 +92,33 @@ static ALWAYS_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint
 static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                          1,    13,   25,  38,  53,  69,  89,  113};
 
+/* ggml_e8m0_to_fp32_half: MXFP4's scale 2^(e - 127) halved (its codebook
+ * is doubled), as bits: subnormal for e < 2; e = 255 gives +Inf, as in ggml
+ * (which does not treat it as NaN). */
+static inline float e8m0_half(uint8_t e)
+{
+    const uint32_t bits = e < 2 ? UINT32_C(0x00200000) << e : (uint32_t)(e - 1) << 23;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* ggml_ue4m3_to_fp32 (NVFP4's scale: unsigned E4M3, bias 7, bit 7 ignored,
+ * 0 and 0x7F are zero, halved for the doubled codebook) built from bits:
+ * (1 + man/8) * 2^(exp - 8), or man * 2^-10 for exp 0. Every value is a
+ * normal float, so this is exactly what ggml's ldexpf computes (the scalar
+ * decoder keeps ggml's own form; the tests compare the two). */
+static inline float ue4m3_half(uint8_t x)
+{
+    const uint32_t exp = (x >> 3) & 0xF, man = x & 0x7;
+    if (x == 0x7F || exp == 0)
+        return x == 0x7F ? 0.0f : (float)man * 0x1p-10f;
+    const uint32_t bits = (exp - 8 + 127) << 23 | man << 20;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
 /* ggml's fp16 -> fp32, bit for bit (subnormals, Inf, NaN payloads). */
 static inline float dequant_fp16(uint16_t h)
 {

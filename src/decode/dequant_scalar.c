@@ -295,13 +295,14 @@ void deq_iq4_xs(const uint8_t *src, uint64_t nb, float *y)
  *
  * A grid point holds 4 or 8 magnitudes (bytes of an iq_grids.c entry); the
  * sign of each comes from a sign byte and kmask_iq2xs. ggml writes
- * `db * grid[j] * (negative ? -1.f : 1.f)`: two multiplies, the second by
- * +-1, which for a NaN keeps its sign (x86 returns the NaN operand): so the
- * same here, never a negation. */
+ * `db * grid[j] * (negative ? -1.f : 1.f)`, which its compiler turns into a
+ * negation of db * grid[j]: a NaN's sign flips too (a multiply by -1 would
+ * return the NaN as it is). The conformance tests hold us to its library's
+ * bits, so the negation is written out here rather than left to ours. */
 
-static inline float signed_by(uint8_t signs, int j)
+static inline float signed_by(float v, uint8_t signs, int j)
 {
-    return signs & kmask_iq2xs[j] ? -1.f : 1.f;
+    return signs & kmask_iq2xs[j] ? -v : v;
 }
 
 /* IQ2_XXS: d, qs[32] as u16: per 32 elements two u32, the first four grid
@@ -318,7 +319,7 @@ void deq_iq2_xxs(const uint8_t *src, uint64_t nb, float *y)
                 const uint8_t *grid = (const uint8_t *)(iq2xxs_grid + aux8[l]);
                 const uint8_t signs = ksigns_iq2xs[(aux1 >> 7 * l) & 127];
                 for (int j = 0; j < 8; ++j)
-                    y[j] = db * grid[j] * signed_by(signs, j);
+                    y[j] = signed_by(db * grid[j], signs, j);
             }
         }
     }
@@ -340,7 +341,7 @@ void deq_iq2_xs(const uint8_t *src, uint64_t nb, float *y)
                 const uint8_t *grid = (const uint8_t *)(iq2xs_grid + (q & 511));
                 const uint8_t signs = ksigns_iq2xs[q >> 9];
                 for (int j = 0; j < 8; ++j)
-                    y[j] = db[l / 2] * grid[j] * signed_by(signs, j);
+                    y[j] = signed_by(db[l / 2] * grid[j], signs, j);
             }
         }
     }
@@ -362,7 +363,7 @@ void deq_iq2_s(const uint8_t *src, uint64_t nb, float *y)
                 const uint8_t *grid =
                     (const uint8_t *)(iq2s_grid + (qs[l] | (qh[ib32] << (8 - 2 * l) & 0x300)));
                 for (int j = 0; j < 8; ++j)
-                    y[j] = dl * grid[j] * signed_by(signs[l], j);
+                    y[j] = signed_by(dl * grid[j], signs[l], j);
             }
         }
     }
@@ -383,8 +384,8 @@ void deq_iq3_xxs(const uint8_t *src, uint64_t nb, float *y)
                 const uint8_t *grid1 = (const uint8_t *)(iq3xxs_grid + qs[2 * l + 0]);
                 const uint8_t *grid2 = (const uint8_t *)(iq3xxs_grid + qs[2 * l + 1]);
                 for (int j = 0; j < 4; ++j) {
-                    y[j + 0] = db * grid1[j] * signed_by(signs, j + 0);
-                    y[j + 4] = db * grid2[j] * signed_by(signs, j + 4);
+                    y[j + 0] = signed_by(db * grid1[j], signs, j + 0);
+                    y[j + 4] = signed_by(db * grid2[j], signs, j + 4);
                 }
             }
         }
@@ -400,8 +401,8 @@ static inline void iq3_s_eight(const uint8_t *qs, uint8_t qh, uint8_t signs, int
     const uint8_t *grid2 =
         (const uint8_t *)(iq3s_grid + (qs[2 * l + 1] | ((qh << (7 - 2 * l)) & 256)));
     for (int j = 0; j < 4; ++j) {
-        y[j + 0] = db * grid1[j] * signed_by(signs, j + 0);
-        y[j + 4] = db * grid2[j] * signed_by(signs, j + 4);
+        y[j + 0] = signed_by(db * grid1[j], signs, j + 0);
+        y[j + 4] = signed_by(db * grid2[j], signs, j + 4);
     }
 }
 
@@ -528,16 +529,6 @@ void deq_tq2_0(const uint8_t *src, uint64_t nb, float *y)
 
 /* ----------------------------------------------------------- FP4 types */
 
-/* ggml_e8m0_to_fp32_half: 2^(e - 128) as bits, subnormal for e < 2; e = 255
- * gives +Inf, as in ggml (which does not treat it as NaN). */
-static inline float e8m0_half(uint8_t e)
-{
-    const uint32_t bits = e < 2 ? UINT32_C(0x00200000) << e : (uint32_t)(e - 1) << 23;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 /* MXFP4: e (E8M0), qs[16] of E2M1 codes into kvalues_mxfp4 (doubled, hence
  * the halved scale). */
 void deq_mxfp4(const uint8_t *src, uint64_t nb, float *y)
@@ -555,8 +546,9 @@ void deq_mxfp4(const uint8_t *src, uint64_t nb, float *y)
 
 /* ggml_ue4m3_to_fp32: an unsigned E4M3 scale (bit 7 ignored; 0 and 0x7F
  * are zero), halved to match the doubled kvalues_mxfp4. ldexpf is exact
- * here, as in ggml. */
-static float ue4m3_half(uint8_t x)
+ * here, as in ggml (the vector code builds the same value from bits:
+ * ue4m3_half in dequant_internal.h). */
+static float ue4m3_half_ref(uint8_t x)
 {
     if (x == 0 || x == 0x7F)
         return 0.0f;
@@ -570,7 +562,7 @@ void deq_nvfp4(const uint8_t *src, uint64_t nb, float *y)
 {
     for (uint64_t i = 0; i < nb; i++, src += 36) {
         for (int s = 0; s < 4; s++, y += 16) {
-            const float d = ue4m3_half(src[s]);
+            const float d = ue4m3_half_ref(src[s]);
             const uint8_t *qs = src + 4 + 8 * s;
             for (int j = 0; j < 8; ++j) {
                 const int8_t v0 = kvalues_mxfp4[qs[j] & 0x0F];

@@ -91,6 +91,16 @@ static ALWAYS_INLINE void put16p(float *y, const uint8_t *p, float d, bool nt)
     }
 }
 
+static ALWAYS_INLINE void put16n(float *y, __m128i q, __m128i neg, float d, bool nt)
+{
+    const __m128 vd = _mm_set1_ps(d);
+    const __m128i sign = _mm_set1_epi32(INT32_MIN);
+    for (int k = 0; k < 16; k += 4, q = _mm_srli_si128(q, 4), neg = _mm_srli_si128(neg, 4)) {
+        const __m128i m = _mm_and_si128(_mm_cvtepi8_epi32(neg), sign);
+        st4(y + k, _mm_xor_ps(_mm_mul_ps(i8x4_ps(q), vd), _mm_castsi128_ps(m)), nt);
+    }
+}
+
 #include "decode/dequant_body.h"
 
 /* ------------------------------------------------------ fp16 / bf16 rows */
@@ -155,3 +165,16 @@ const struct dequant_vec deq_q5_k_sse41 = {deq_q5_k_cached, deq_q5_k_stream};
 const struct dequant_vec deq_q6_k_sse41 = {deq_q6_k_cached, deq_q6_k_stream};
 const struct dequant_vec deq_q8_k_sse41 = {deq_q8_k_cached, deq_q8_k_stream};
 const struct dequant_vec deq_iq4_xs_sse41 = {deq_iq4_xs_cached, deq_iq4_xs_stream};
+const struct dequant_vec deq_iq2_xxs_sse41 = {deq_iq2_xxs_cached, deq_iq2_xxs_stream};
+const struct dequant_vec deq_iq2_xs_sse41 = {deq_iq2_xs_cached, deq_iq2_xs_stream};
+const struct dequant_vec deq_iq2_s_sse41 = {deq_iq2_s_cached, deq_iq2_s_stream};
+const struct dequant_vec deq_iq3_xxs_sse41 = {deq_iq3_xxs_cached, deq_iq3_xxs_stream};
+const struct dequant_vec deq_iq3_s_sse41 = {deq_iq3_s_cached, deq_iq3_s_stream};
+const struct dequant_vec deq_iq1_s_sse41 = {deq_iq1_s_cached, deq_iq1_s_stream};
+const struct dequant_vec deq_iq1_m_sse41 = {deq_iq1_m_cached, deq_iq1_m_stream};
+const struct dequant_vec deq_tq1_0_sse41 = {deq_tq1_0_cached, deq_tq1_0_stream};
+const struct dequant_vec deq_tq2_0_sse41 = {deq_tq2_0_cached, deq_tq2_0_stream};
+const struct dequant_vec deq_mxfp4_sse41 = {deq_mxfp4_cached, deq_mxfp4_stream};
+const struct dequant_vec deq_nvfp4_sse41 = {deq_nvfp4_cached, deq_nvfp4_stream};
+const struct dequant_vec deq_q1_0_sse41 = {deq_q1_0_cached, deq_q1_0_stream};
+const struct dequant_vec deq_q2_0_sse41 = {deq_q2_0_cached, deq_q2_0_stream};
