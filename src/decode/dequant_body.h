@@ -352,6 +352,14 @@ static inline __m128i sign_bytes(uint8_t s0, uint8_t s1)
     return _mm_cmpeq_epi8(_mm_and_si128(s, bits), bits);
 }
 
+/* The signs of values 16h .. 16h + 15 of a 32-value group whose four 7-bit
+ * ksigns indices are packed in aux (IQ2_XXS, IQ3_XXS). */
+static inline __m128i ksigns16(uint32_t aux, int h)
+{
+    return sign_bytes(ksigns_iq2xs[(aux >> 14 * h) & 127],
+                      ksigns_iq2xs[(aux >> (14 * h + 7)) & 127]);
+}
+
 /* Two 8-value grid points, a then b. */
 static inline __m128i grid8x2(const uint64_t *grid, uint32_t a, uint32_t b)
 {
@@ -375,9 +383,7 @@ static ALWAYS_INLINE void deq_iq2_xxs_body(const uint8_t *s, uint64_t nb, float 
             const float db = d * (0.5f + (aux1 >> 28)) * 0.25f;
             for (int h = 0; h < 2; h++) {
                 const __m128i mag = grid8x2(iq2xxs_grid, aux8[2 * h], aux8[2 * h + 1]);
-                const __m128i neg = sign_bytes(ksigns_iq2xs[(aux1 >> 14 * h) & 127],
-                                               ksigns_iq2xs[(aux1 >> (14 * h + 7)) & 127]);
-                put16n(y + 16 * h, mag, neg, db, nt);
+                put16n(y + 16 * h, mag, ksigns16(aux1, h), db, nt);
             }
         }
     }
@@ -431,9 +437,7 @@ static ALWAYS_INLINE void deq_iq3_xxs_body(const uint8_t *s, uint64_t nb, float 
             for (int h = 0; h < 2; h++) {
                 const uint8_t *q = qs + 4 * h;
                 const __m128i mag = grid4x4(iq3xxs_grid, q[0], q[1], q[2], q[3]);
-                const __m128i neg = sign_bytes(ksigns_iq2xs[(aux32 >> 14 * h) & 127],
-                                               ksigns_iq2xs[(aux32 >> (14 * h + 7)) & 127]);
-                put16n(y + 16 * h, mag, neg, db, nt);
+                put16n(y + 16 * h, mag, ksigns16(aux32, h), db, nt);
             }
         }
     }
@@ -493,11 +497,7 @@ static ALWAYS_INLINE void deq_iq1_m_body(const uint8_t *s, uint64_t nb, float *y
 {
     for (uint64_t i = 0; i < nb; i++, s += 56) {
         uint16_t sc[4];
-        for (int k = 0; k < 4; k++)
-            sc[k] = rd16(s + 48 + 2 * k);
-        const uint16_t scale =
-            (sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) | (sc[3] & 0xf000);
-        const float d = h2f(scale);
+        const float d = h2f(iq1_m_scales(s, sc));
         const uint8_t *qs = s, *qh = s + 32;
         for (int ib = 0; ib < 8; ++ib, qs += 4, qh += 2, y += 32) {
             const float dl1 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 0x7) + 1) * 0.125f;

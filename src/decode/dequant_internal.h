@@ -92,6 +92,16 @@ static ALWAYS_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint
 static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                          1,    13,   25,  38,  53,  69,  89,  113};
 
+/* IQ1_M's four u16 scale words (bytes 48-55 of a block) into sc, and the
+ * fp16 super-block scale their top nibbles spell. */
+static inline uint16_t iq1_m_scales(const uint8_t *blk, uint16_t sc[4])
+{
+    for (int k = 0; k < 4; k++)
+        sc[k] = rd16(blk + 48 + 2 * k);
+    return (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
+                      (sc[3] & 0xf000));
+}
+
 /* ggml_e8m0_to_fp32_half: MXFP4's scale 2^(e - 127) halved (its codebook
  * is doubled), as bits: subnormal for e < 2; e = 255 gives +Inf, as in ggml
  * (which does not treat it as NaN). */

@@ -462,11 +462,7 @@ void deq_iq1_m(const uint8_t *src, uint64_t nb, float *y)
 {
     for (uint64_t i = 0; i < nb; i++, src += 56) {
         uint16_t sc[4];
-        for (int k = 0; k < 4; k++)
-            sc[k] = rd16(src + 48 + 2 * k);
-        const uint16_t scale =
-            (sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) | (sc[3] & 0xf000);
-        const float d = dequant_fp16(scale);
+        const float d = dequant_fp16(iq1_m_scales(src, sc));
         const uint8_t *qs = src, *qh = src + 32;
         for (int ib = 0; ib < 8; ++ib, qs += 4, qh += 2) {
             const float dl1 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 0x7) + 1);
