@@ -3,13 +3,13 @@
  *   cpu_dequant LIBDIR [OUT_KIB] [TYPES]
  *
  * LIBDIR holds ggml's libggml-base.so (tests/conformance/fetch-ggml prints
- * one). For each type (default: all gguffs decodes; TYPES is a comma list of
- * ggml names), decodes OUT_KIB (default 65536: 64 MiB) KiB of FP32 output from random
- * blocks, on one thread and on all threads (the worker pool, with the caller),
- * by gguffs and by ggml, and prints GB/s of FP32 written and the ratio as a
- * Markdown table. Each figure is the best of several runs after a warm-up
- * run, ours and ggml's alternating, so first-touch page faults and a busy
- * neighbour weigh less.
+ * one). For each type (default: every type both gguffs and ggml decode, in
+ * id order; TYPES is a comma list of ggml names), decodes OUT_KIB (default 65536: 64 MiB) KiB of
+ * FP32 output from random blocks, on one thread and on all threads (the worker pool, with the
+ * caller), by gguffs and by ggml, and prints GB/s of FP32 written and the ratio as a Markdown
+ * table. Each figure is the best of several runs after a warm-up run, ours and ggml's alternating,
+ * so first-touch page faults and a busy neighbour weigh less. GGUFFS_SIMD caps our vector level, as
+ * in the daemon.
  */
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "decode/dequant.h"
+#include "format/ggml_types.h"
 #include "random_blocks.h"
 #include "read/workers.h"
 
@@ -38,8 +39,6 @@ struct ggml_traits {
 };
 
 typedef const struct ggml_traits *(*traits_fn)(int type);
-
-static const uint32_t bench_types[] = {0, 1, 30, 2, 3, 6, 7, 8, 10, 11, 12, 13, 14, 15, 20, 23};
 
 struct job {
     uint32_t type;
@@ -179,6 +178,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: cpu_dequant LIBDIR [OUT_KIB] [TYPES]\n");
         return 2;
     }
+    const char *simd = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (simd != NULL && dequant_level_parse(simd, &cap) == 0)
+        dequant_set_cap(cap);
     char path[4096];
     snprintf(path, sizeof(path), "%s/libggml-base.so", argv[1]);
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -199,17 +202,20 @@ int main(int argc, char **argv)
            workers_count(pool));
     printf("| type | isa | ours 1T GB/s | ggml 1T GB/s | ratio 1T | ours all GB/s | ggml all GB/s "
            "| ratio all |\n|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < sizeof(bench_types) / sizeof(bench_types[0]); i++) {
-        const struct ggml_traits *t = traits((int)bench_types[i]);
-        if (t == NULL || t->type_name == NULL ||
-            (size_t)t->type_size != rb_block_bytes(bench_types[i]) ||
-            (uint32_t)t->blck_size != rb_block_elems(bench_types[i])) {
-            fprintf(stderr, "cpu_dequant: ggml's traits for type %u do not match\n",
-                    bench_types[i]);
+    /* Ids below GT_COUNT only: ggml_get_type_traits() does not check its
+     * argument, and GT_COUNT is this ggml's type count (ggml_check types). */
+    for (uint32_t id = 0; id < GT_COUNT; id++) {
+        if (!dequant_supported(id))
+            continue;
+        const struct ggml_traits *t = traits((int)id);
+        if (t == NULL || t->type_name == NULL || (size_t)t->type_size != rb_block_bytes(id) ||
+            (uint32_t)t->blck_size != rb_block_elems(id)) {
+            fprintf(stderr, "cpu_dequant: ggml's traits for type %u do not match\n", id);
             return 1;
         }
-        if (wanted(argc > 3 ? argv[3] : NULL, t->type_name))
-            bench_type(lib, t, bench_types[i], kib << 10, pool);
+        if ((id == GT_F32 || ggml_decoder(lib, t) != NULL) &&
+            wanted(argc > 3 ? argv[3] : NULL, t->type_name))
+            bench_type(lib, t, id, kib << 10, pool);
     }
     workers_free(pool);
     return 0;

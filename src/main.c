@@ -159,6 +159,16 @@ static int check_dev_fuse(void)
     return -1;
 }
 
+/* GGUFFS_SIMD caps the CPU's vector level (tests and benchmarks); an
+ * unknown spelling means no cap, as documented. */
+static void simd_cap_from_env(void)
+{
+    const char *s = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (s != NULL && dequant_level_parse(s, &cap) == 0)
+        dequant_set_cap(cap); /* nothing has been decoded yet: cannot fail */
+}
+
 /* Open the model and check the mount point; fill r. Exit status. */
 static int prepare(struct run *r, char **model_abs)
 {
@@ -210,7 +220,7 @@ int main(int argc, char *argv[])
         goto out;
     }
     log_set_verbosity(opt.verbosity);
-    dequant_set_simd_cap(getenv("GGUFFS_SIMD")); /* an unknown level: no cap */
+    simd_cap_from_env();
     if ((status = prepare(&r, &model_abs)) != EXIT_OK)
         goto out;
     daemon_log_init();

@@ -2,15 +2,17 @@
  *
  * Every routine here is bit-identical (memcmp, signed zeros and NaN payloads
  * included) to ggml's CPU reference `to_float` for the same type. The scalar
- * routines are the reference; vector fast paths (dequant_simd.c) are chosen
- * once, at first use, from the CPU's features, and must produce the same bits.
+ * decoders (dequant_scalar.c) are the reference; the vector ones
+ * (dequant_sse41.c, dequant_avx2.c, dequant_avx512.c) are chosen once, at
+ * first use, from the CPU's features, and must produce the same bits. Which
+ * decoders a type has is written in its row of the type table
+ * (format/ggml_types.c).
  *
- * dequant_set_simd_cap() caps the level chosen (main.c passes GGUFFS_SIMD
- * from the environment, for tests and benchmarks); a level the CPU lacks is
- * ignored.
+ * This module reads no environment: a caller that wants to cap the vector
+ * level (the daemon's GGUFFS_SIMD, a test, a benchmark) says so through
+ * dequant_set_cap() before the first decode.
  *
- * No state but the cap and the dispatch table, which is written once under
- * pthread_once.
+ * No state but the level cap and the choice made from it, both written once.
  */
 #ifndef GGUFFS_DEQUANT_H
 #define GGUFFS_DEQUANT_H
@@ -18,10 +20,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Cap the vector level at "scalar", "sse4.1", "avx2" or "avx512" (NULL: no
- * cap). Call before the first decode: the choice is made once. Returns 0,
- * or -1 for an unknown spelling (then nothing changes). */
-int dequant_set_simd_cap(const char *level);
+/* Vector levels, in increasing order: a level implies every lower one. */
+enum dequant_level {
+    DQ_SCALAR = 0,
+    DQ_SSE41 = 1,
+    DQ_AVX2 = 2,
+    DQ_AVX512 = 3,
+    DQ_LEVELS = 4,
+};
+
+/* Caps the vector level used from now on (a level the CPU lacks is simply
+ * not reached). Must come before the first decode: returns 0, or -1 when
+ * the choice has already been made (the cap is then ignored). */
+int dequant_set_cap(enum dequant_level cap);
+
+/* The level spelled `name` ("scalar", "sse4.1", "avx2", "avx512", as
+ * GGUFFS_SIMD spells it) into *out: 0, or -1 for any other spelling. */
+int dequant_level_parse(const char *name, enum dequant_level *out);
+
+/* The spelling of `level` ("scalar" for anything out of range). */
+const char *dequant_level_name(enum dequant_level level);
 
 /* True if dequant_blocks() can decode `type`. */
 bool dequant_supported(uint32_t type);

@@ -1,9 +1,9 @@
-/* dequant_internal.h - the seam between the scalar decoders (dequant.c) and
- * the vector ones (dequant_simd.c), and the test hook that reaches each
- * vector level directly.
+/* dequant_internal.h - what the decoders share (block field loads, ggml's
+ * fp16 conversion, the unpacking of packed scales, codebooks), the streaming
+ * threshold, and the test hooks that reach each vector level directly.
  *
- * Not part of the public API: only dequant.c, dequant_simd.c, the unit tests
- * and the benchmarks include it.
+ * Not part of the public API: only the decode module's files, the unit
+ * tests, the conformance checker and the benchmarks include it.
  */
 #ifndef GGUFFS_DEQUANT_INTERNAL_H
 #define GGUFFS_DEQUANT_INTERNAL_H
@@ -12,23 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Vector levels, in increasing order: a level implies every lower one. */
-enum dequant_level {
-    DQ_SCALAR = 0,
-    DQ_SSE41 = 1,
-    DQ_AVX2 = 2,
-    DQ_AVX512 = 3,
-    DQ_LEVELS = 4,
-};
-
-/* Decodes `nblocks` whole blocks starting at `src` (no alignment) into dst. */
-typedef void (*dequant_fn)(const uint8_t *src, uint64_t nblocks, float *dst);
-
-/* The vector decoder for `type` at exactly `level`, or NULL if there is none
- * (the caller then falls back to a lower level). Never NULL-safe for
- * DQ_SCALAR: ask dequant.c for that. With `stream`, the variant that writes
- * with non-temporal stores: dst must then be 16-byte aligned. */
-dequant_fn dequant_simd_fn(uint32_t type, enum dequant_level level, bool stream);
+#include "decode/dequant.h"
+#include "decode/dequant_decoders.h"
 
 /* A single call whose FP32 output is larger than this writes it with
  * streaming (non-temporal) stores, which bypass the caches.
@@ -48,17 +33,18 @@ dequant_fn dequant_simd_fn(uint32_t type, enum dequant_level level, bool stream)
  * hypervisor reports (256 MiB on that 32 MiB EPYC). */
 #define DQ_STREAM_MIN_BYTES ((uint64_t)8 << 20)
 
-/* The highest level this CPU runs, from its feature flags. */
+/* The highest level this CPU runs, from its feature flags (and the OS's
+ * support for the wider registers). */
 enum dequant_level dequant_cpu_level(void);
-
-/* Level names as GGUFFS_SIMD spells them ("scalar", "sse4.1", ...). */
-const char *dequant_level_name(enum dequant_level level);
 
 /* Test hook: decode through `level` exactly, falling back to lower levels only
  * where `level` has no decoder for `type`. Returns -1 if the type has no
  * decoder or the CPU lacks the level. */
 int dequant_blocks_at(uint32_t type, enum dequant_level level, const void *src, uint64_t nblocks,
                       float *dst);
+
+/* For the small helpers whose inlining the vector code depends on. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Little-endian loads from unaligned block bytes. */
 static inline uint16_t rd16(const uint8_t *p)
@@ -74,9 +60,9 @@ static inline uint32_t rd32(const uint8_t *p)
 }
 
 /* Q3_K's twelve bytes of 6-bit scales as sixteen signed bytes. Always
- * inlined, so it is compiled with its caller's instruction set: called as a
- * separate legacy-SSE function from AVX code it stalls on the transition. */
-static inline __attribute__((always_inline)) void q3_k_scales(const uint8_t *packed, int8_t out[16])
+ * inlined: each vector level's file compiles it with its own instruction
+ * set (a legacy-SSE copy called from AVX code stalls on the transition). */
+static ALWAYS_INLINE void q3_k_scales(const uint8_t *packed, int8_t out[16])
 {
     const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
     uint32_t aux[4];
@@ -87,6 +73,60 @@ static inline __attribute__((always_inline)) void q3_k_scales(const uint8_t *pac
     aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
     aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
     memcpy(out, aux, 16);
+}
+
+/* ggml's get_scale_min_k4: 6-bit scale and min number j of Q4_K/Q5_K. */
+static ALWAYS_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
+{
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4);
+    }
+}
+
+/* ggml's IQ4_NL / IQ4_XS codebook (kvalues_iq4nl), 16 bytes: the vector
+ * code loads it whole as a pshufb table. */
+static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                         1,    13,   25,  38,  53,  69,  89,  113};
+
+/* IQ1_M's four u16 scale words (bytes 48-55 of a block) into sc, and the
+ * fp16 super-block scale their top nibbles spell. */
+static inline uint16_t iq1_m_scales(const uint8_t *blk, uint16_t sc[4])
+{
+    for (int k = 0; k < 4; k++)
+        sc[k] = rd16(blk + 48 + 2 * k);
+    return (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
+                      (sc[3] & 0xf000));
+}
+
+/* ggml_e8m0_to_fp32_half: MXFP4's scale 2^(e - 127) halved (its codebook
+ * is doubled), as bits: subnormal for e < 2; e = 255 gives +Inf, as in ggml
+ * (which does not treat it as NaN). */
+static inline float e8m0_half(uint8_t e)
+{
+    const uint32_t bits = e < 2 ? UINT32_C(0x00200000) << e : (uint32_t)(e - 1) << 23;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* ggml_ue4m3_to_fp32 (NVFP4's scale: unsigned E4M3, bias 7, bit 7 ignored,
+ * 0 and 0x7F are zero, halved for the doubled codebook) built from bits:
+ * (1 + man/8) * 2^(exp - 8), or man * 2^-10 for exp 0. Every value is a
+ * normal float, so this is exactly what ggml's ldexpf computes (the scalar
+ * decoder keeps ggml's own form; the tests compare the two). */
+static inline float ue4m3_half(uint8_t x)
+{
+    const uint32_t exp = (x >> 3) & 0xF, man = x & 0x7;
+    if (x == 0x7F || exp == 0)
+        return x == 0x7F ? 0.0f : (float)man * 0x1p-10f;
+    const uint32_t bits = (exp - 8 + 127) << 23 | man << 20;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
 }
 
 /* ggml's fp16 -> fp32, bit for bit (subnormals, Inf, NaN payloads). */

@@ -1,14 +1,20 @@
-/* ggml_types.h - the ggml tensor type table.
+/* ggml_types.h - the ggml tensor type table: one row per type.
  *
  * Contract: pure constant data, no state. Ids, names and block geometry are
- * ggml's own (ggml.h, enum ggml_type). ggml_type_find() returns NULL for an id
- * the table does not know; such a tensor is still listed by the mount, and its
- * reads fail with the reason in the control file.
+ * ggml's own (ggml.h, enum ggml_type; ggml.c, type_traits[]), checked against
+ * ggml's library by the conformance tests. Each row also names the type's CPU
+ * decoders (scalar, and per vector level the ordinary- and streaming-store
+ * variants) and its GPU kernel, so that adding a type is one row here plus
+ * its decoders. ggml_type_find() returns NULL for an id the table does not
+ * know; such a tensor is still listed by the mount, and its reads fail with
+ * the reason in the control file.
  */
 #ifndef GGUFFS_GGML_TYPES_H
 #define GGUFFS_GGML_TYPES_H
 
 #include <stdint.h>
+
+#include "decode/dequant_decoders.h"
 
 enum ggml_type_id {
     GT_F32 = 0,
@@ -43,6 +49,10 @@ enum ggml_type_id {
     GT_TQ1_0 = 34,
     GT_TQ2_0 = 35,
     GT_MXFP4 = 39,
+    GT_NVFP4 = 40,
+    GT_Q1_0 = 41,
+    GT_Q2_0 = 42,
+    GT_COUNT = 43, /* one past the highest id ggml 0.23 defines */
 };
 
 struct ggml_type_info {
@@ -50,6 +60,11 @@ struct ggml_type_info {
     const char *name;     /* ggml's spelling: "q4_0", "bf16", ... */
     uint32_t block_elems; /* elements per block (1 for plain types) */
     uint32_t block_bytes; /* bytes per block */
+    /* The scalar reference decoder, or NULL: no CPU decoder. */
+    dequant_fn scalar;
+    /* The vector decoders by level ([DQ_SSE41] .. [DQ_AVX512]; [DQ_SCALAR]
+     * is unused); NULL where a level has none (a lower one is used). */
+    const struct dequant_vec *vec[DQ_LEVELS];
     /* The GPU kernel's symbol in kernels/, or NULL: no GPU decoder. */
     const char *gpu_kernel;
 };

@@ -12,13 +12,26 @@
  *   ggml_check LIBDIR write OUT SEED
  *       a model written by ggml's GGUF writer, a tensor of every type gguffs
  *       decodes plus awkward names.
+ *   ggml_check LIBDIR types
+ *       gguffs' type table against ggml's type traits: every id ggml
+ *       defines has a row with ggml's name and block geometry, no other id
+ *       has one, and every type ggml decodes gguffs decodes.
+ *   ggml_check LIBDIR quantized NROWS [SEED]
+ *       NROWS rows of 512 weight-like values quantized by ggml's own
+ *       ggml_quantize_chunk to every type, decoded by ggml and by gguffs at
+ *       every level; memcmp.
+ *   ggml_check LIBDIR grids
+ *       blocks of each IQ type whose grid indices reach every entry of its
+ *       lookup grid (src/decode/iq_grids.c), with random signs and scales,
+ *       decoded by ggml and by gguffs at every level: the grids are ggml's.
  *
- * The few ggml declarations needed are written out below for the ggml of
- * @node-llama-cpp/linux-x64@3.21.1; the type-traits layout is checked against
- * known names and sizes at run time before anything relies on it.
+ * The decoder modes are in check_decoders.c, ggml's library in ggml_lib.c.
+ * GGUFFS_SIMD caps the vector level of the dispatched decoders, as it does
+ * in the daemon.
+ *
+ * ggml is @node-llama-cpp/linux-x64@3.21.1 (ggml 0.23.0); see ggml_lib.h.
  * Exit status: 0 all equal, 1 a mismatch or an error, 2 usage.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,292 +39,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_decoders.h"
 #include "decode/dequant.h"
-#include "decode/dequant_internal.h"
 #include "fs/names.h"
+#include "ggml_lib.h"
 #include "random_blocks.h"
-
-/* ------------------------------------------------------- ggml's ABI */
-
-typedef void (*ggml_to_float_t)(const void *x, float *y, int64_t k);
-
-struct ggml_type_traits {
-    const char *type_name;
-    int64_t blck_size;
-    int64_t blck_size_interleave;
-    size_t type_size;
-    bool is_quantized;
-    ggml_to_float_t to_float;
-    void *from_float_ref;
-};
-
-struct ggml_init_params {
-    size_t mem_size;
-    void *mem_buffer;
-    bool no_alloc;
-};
-
-struct gguf_init_params {
-    bool no_alloc;
-    void **ctx;
-};
-
-#define GGML_TYPE_COUNT_MAX 64 /* ids probed for names; ggml has fewer */
-
-struct ggml {
-    void *lib;
-    const struct ggml_type_traits *(*traits)(int type);
-    void *(*init)(struct ggml_init_params);
-    void (*free)(void *ctx);
-    void *(*new_tensor)(void *ctx, int type, int n_dims, const int64_t *ne);
-    void *(*set_name)(void *t, const char *name);
-    void *(*get_data)(const void *t);
-    void *(*get_tensor)(void *ctx, const char *name);
-    int64_t (*nelements)(const void *t);
-    size_t (*nbytes)(const void *t);
-    size_t (*tensor_overhead)(void);
-    void *(*gguf_init_empty)(void);
-    void *(*gguf_init_from_file)(const char *fname, struct gguf_init_params);
-    void (*gguf_free)(void *ctx);
-    int64_t (*gguf_n_tensors)(const void *ctx);
-    const char *(*gguf_tensor_name)(const void *ctx, int64_t i);
-    int (*gguf_tensor_type)(const void *ctx, int64_t i);
-    size_t (*gguf_tensor_offset)(const void *ctx, int64_t i);
-    size_t (*gguf_tensor_size)(const void *ctx, int64_t i);
-    size_t (*gguf_data_offset)(const void *ctx);
-    void (*gguf_set_str)(void *ctx, const char *key, const char *val);
-    void (*gguf_set_u32)(void *ctx, const char *key, uint32_t val);
-    void (*gguf_set_f32)(void *ctx, const char *key, float val);
-    void (*gguf_add_tensor)(void *ctx, const void *tensor);
-    bool (*gguf_write)(const void *ctx, const char *fname, bool only_meta);
-};
-
-static int sym(struct ggml *g, void *fp, const char *name)
-{
-    void *p = dlsym(g->lib, name);
-    if (p == NULL) {
-        fprintf(stderr, "ggml_check: libggml-base.so lacks %s\n", name);
-        return -1;
-    }
-    memcpy(fp, &p, sizeof(p));
-    return 0;
-}
-
-static int load_symbols(struct ggml *g)
-{
-    return sym(g, &g->traits, "ggml_get_type_traits") | sym(g, &g->init, "ggml_init") |
-           sym(g, &g->free, "ggml_free") | sym(g, &g->new_tensor, "ggml_new_tensor") |
-           sym(g, &g->set_name, "ggml_set_name") | sym(g, &g->get_data, "ggml_get_data") |
-           sym(g, &g->get_tensor, "ggml_get_tensor") | sym(g, &g->nelements, "ggml_nelements") |
-           sym(g, &g->nbytes, "ggml_nbytes") | sym(g, &g->tensor_overhead, "ggml_tensor_overhead") |
-           sym(g, &g->gguf_init_empty, "gguf_init_empty") |
-           sym(g, &g->gguf_init_from_file, "gguf_init_from_file") |
-           sym(g, &g->gguf_free, "gguf_free") | sym(g, &g->gguf_n_tensors, "gguf_get_n_tensors") |
-           sym(g, &g->gguf_tensor_name, "gguf_get_tensor_name") |
-           sym(g, &g->gguf_tensor_type, "gguf_get_tensor_type") |
-           sym(g, &g->gguf_tensor_offset, "gguf_get_tensor_offset") |
-           sym(g, &g->gguf_tensor_size, "gguf_get_tensor_size") |
-           sym(g, &g->gguf_data_offset, "gguf_get_data_offset") |
-           sym(g, &g->gguf_set_str, "gguf_set_val_str") |
-           sym(g, &g->gguf_set_u32, "gguf_set_val_u32") |
-           sym(g, &g->gguf_set_f32, "gguf_set_val_f32") |
-           sym(g, &g->gguf_add_tensor, "gguf_add_tensor") |
-           sym(g, &g->gguf_write, "gguf_write_to_file");
-}
-
-/* The traits layout is declared by hand: refuse to go on unless a few
- * well-known entries read back as ggml defines them. */
-static int check_traits_layout(const struct ggml *g)
-{
-    static const struct {
-        int id;
-        const char *name;
-        int64_t blck;
-        size_t size;
-        bool quantized;
-    } known[] = {{1, "f16", 1, 2, false},
-                 {2, "q4_0", 32, 18, true},
-                 {8, "q8_0", 32, 34, true},
-                 {12, "q4_K", 256, 144, true},
-                 {30, "bf16", 1, 2, false}};
-    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        const struct ggml_type_traits *t = g->traits(known[i].id);
-        if (t == NULL || t->type_name == NULL || strcmp(t->type_name, known[i].name) != 0 ||
-            t->blck_size != known[i].blck || t->type_size != known[i].size ||
-            t->is_quantized != known[i].quantized || t->to_float == NULL) {
-            fprintf(stderr,
-                    "ggml_check: ggml_type_traits of type %d does not look like %s/%" PRId64
-                    "/%zu: this libggml-base.so is not the version ggml_check was written for\n",
-                    known[i].id, known[i].name, known[i].blck, known[i].size);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int load_ggml(const char *dir, struct ggml *g)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/libggml-base.so", dir);
-    memset(g, 0, sizeof(*g));
-    g->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (g->lib == NULL) {
-        fprintf(stderr, "ggml_check: cannot load %s: %s\n", path, dlerror());
-        return -1;
-    }
-    if (load_symbols(g) != 0 || check_traits_layout(g) != 0)
-        return -1;
-    return 0;
-}
-
-/* ggml's decoder for `type`: the traits' to_float, else (Q8_K, whose traits
- * have none) the exported dequantize_row_<name>; NULL if neither exists. */
-static ggml_to_float_t ggml_decoder(const struct ggml *g, int type)
-{
-    const struct ggml_type_traits *t = g->traits(type);
-    if (t == NULL || t->type_name == NULL)
-        return NULL;
-    if (t->to_float != NULL)
-        return t->to_float;
-    char name[64];
-    snprintf(name, sizeof(name), "dequantize_row_%s", t->type_name);
-    ggml_to_float_t fn;
-    void *p = dlsym(g->lib, name);
-    memcpy(&fn, &p, sizeof(fn));
-    return fn;
-}
-
-/* F32 has no decoder in ggml: it is stored and read as is. */
-static void ggml_decode(const struct ggml *g, int type, const void *src, int64_t n, float *dst)
-{
-    const ggml_to_float_t fn = ggml_decoder(g, type);
-    if (type == 0 || fn == NULL)
-        memcpy(dst, src, (size_t)n * sizeof(float));
-    else
-        fn(src, dst, n);
-}
-
-static bool ggml_can_decode(const struct ggml *g, int type)
-{
-    return type == 0 || ggml_decoder(g, type) != NULL;
-}
-
-/* ------------------------------------------------------- comparisons */
-
-static uint32_t bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-/* 0 if equal; else reports the first differing element under `what`. */
-static int same_floats(const float *want, const float *got, uint64_t n, const char *what)
-{
-    if (memcmp(want, got, n * sizeof(float)) == 0)
-        return 0;
-    for (uint64_t i = 0; i < n; i++) {
-        if (bits(want[i]) != bits(got[i])) {
-            fprintf(stderr,
-                    "MISMATCH %s: element %" PRIu64 ": ggml %08" PRIx32 " (%g), got %08" PRIx32
-                    " (%g)\n",
-                    what, i, bits(want[i]), want[i], bits(got[i]), got[i]);
-            break;
-        }
-    }
-    return -1;
-}
-
-/* ------------------------------------------------------- dequant mode */
-
-static const char *type_name(const struct ggml *g, int type)
-{
-    const struct ggml_type_traits *t = g->traits(type);
-    return t && t->type_name ? t->type_name : "?";
-}
-
-/* Checks one type on `nblocks` random blocks: every level vs ggml. Plain
- * 16-bit types get at least 70000 elements, so that every bit pattern (the
- * generator's first 65536 elements) is held to ggml's conversion. */
-static int check_type(const struct ggml *g, int type, uint64_t nblocks, uint64_t seed)
-{
-    if (rb_block_elems((uint32_t)type) == 1 && nblocks < 70000)
-        nblocks = 70000;
-    const uint64_t n = nblocks * rb_block_elems((uint32_t)type);
-    uint8_t *src = malloc(nblocks * rb_block_bytes((uint32_t)type));
-    float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
-    int rc = -1;
-    struct rb_rng rng = {seed * 1000 + (uint64_t)type};
-    if (src == NULL || want == NULL || got == NULL || rb_fill((uint32_t)type, nblocks, &rng, src)) {
-        fprintf(stderr, "ggml_check: cannot prepare %s blocks\n", type_name(g, type));
-        goto out;
-    }
-    ggml_decode(g, type, src, (int64_t)n, want);
-    char what[64];
-    rc = 0;
-    printf("%-8s %" PRIu64 " blocks:", type_name(g, type), nblocks);
-    for (int l = DQ_SCALAR; l <= (int)dequant_cpu_level(); l++) {
-        memset(got, 0xA5, n * sizeof(float));
-        snprintf(what, sizeof(what), "%s %s", type_name(g, type),
-                 dequant_level_name((enum dequant_level)l));
-        const bool bad =
-            dequant_blocks_at((uint32_t)type, (enum dequant_level)l, src, nblocks, got) != 0 ||
-            same_floats(want, got, n, what) != 0;
-        printf(" %s %s", dequant_level_name((enum dequant_level)l), bad ? "FAIL" : "ok");
-        rc |= bad ? -1 : 0;
-    }
-    memset(got, 0xA5, n * sizeof(float));
-    snprintf(what, sizeof(what), "%s dispatched", type_name(g, type));
-    const bool bad = dequant_blocks((uint32_t)type, src, nblocks, got) != 0 ||
-                     same_floats(want, got, n, what) != 0;
-    printf(" dispatched(%s) %s\n", dequant_isa((uint32_t)type), bad ? "FAIL" : "ok");
-    rc |= bad ? -1 : 0;
-out:
-    free(src), free(want), free(got);
-    return rc;
-}
-
-/* The ggml type id named `name` ("q4_0", "Q4_K", ...), or -1. */
-static int type_by_name(const struct ggml *g, const char *name)
-{
-    for (int id = 0; id < GGML_TYPE_COUNT_MAX; id++) {
-        if (!dequant_supported((uint32_t)id))
-            continue;
-        if (strcasecmp(type_name(g, id), name) == 0)
-            return id;
-    }
-    return -1;
-}
-
-static int mode_dequant(const struct ggml *g, const char *tname, const char *nb, const char *sd)
-{
-    const uint64_t nblocks = strtoull(nb, NULL, 10);
-    const uint64_t seed = sd ? strtoull(sd, NULL, 10) : 1;
-    const bool all = strcmp(tname, "all") == 0;
-    const int one = all ? -1 : type_by_name(g, tname);
-    if (nblocks == 0 || (!all && one < 0)) {
-        fprintf(stderr, "ggml_check: bad type '%s' or block count '%s'\n", tname, nb);
-        return 2;
-    }
-    int failed = 0, checked = 0;
-    for (int id = 0; id < GGML_TYPE_COUNT_MAX; id++) {
-        if ((all && !dequant_supported((uint32_t)id)) || (!all && id != one))
-            continue;
-        if (!ggml_can_decode(g, id)) {
-            fprintf(stderr, "ggml_check: ggml has no decoder for %s\n", type_name(g, id));
-            failed++;
-            continue;
-        }
-        failed += check_type(g, id, nblocks, seed) != 0;
-        checked++;
-    }
-    printf("%d types checked, %d failed\n", checked, failed);
-    return failed || checked == 0 ? 1 : 0;
-}
 
 /* ------------------------------------------------------- compare mode */
 
@@ -420,7 +155,7 @@ static int compare_tensor(const struct model *m, int64_t i)
     const char *name = m->g->gguf_tensor_name(m->gguf, i);
     const int type = m->g->gguf_tensor_type(m->gguf, i);
     if (!dequant_supported((uint32_t)type) || !ggml_can_decode(m->g, type)) {
-        printf("skip\t%s\t%s\n", name, type_name(m->g, type));
+        printf("skip\t%s\t%s\n", name, ggml_name(m->g, type));
         return 1;
     }
     char file[NAMES_ENCODED_MAX(64) + 4], path[4096];
@@ -440,7 +175,7 @@ static int compare_tensor(const struct model *m, int64_t i)
     else if (got != NULL && parts_ok)
         rc = same_floats(want, got, (uint64_t)n, path);
     if (rc == 0)
-        printf("same\t%s\t%s\t%" PRId64 "\n", file, type_name(m->g, type), n);
+        printf("same\t%s\t%s\t%" PRId64 "\n", file, ggml_name(m->g, type), n);
     free(want), free(got);
     return rc;
 }
@@ -498,7 +233,7 @@ static int plan_model(const struct ggml *g, struct rb_rng *r, struct planned *ou
         if (!dequant_supported((uint32_t)id) || !ggml_can_decode(g, id))
             continue;
         out[n].type = id;
-        snprintf(out[n].name, sizeof(out[n].name), "blk.%d.%s.weight", n, type_name(g, id));
+        snprintf(out[n].name, sizeof(out[n].name), "blk.%d.%s.weight", n, ggml_name(g, id));
         plan_shape(&out[n++], r);
     }
     for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]) && n < max; k++) {
@@ -579,7 +314,10 @@ static int usage(void)
 {
     fprintf(stderr, "usage: ggml_check LIBDIR dequant TYPE|all NBLOCKS [SEED]\n"
                     "       ggml_check LIBDIR compare MODEL MOUNTDIR\n"
-                    "       ggml_check LIBDIR write OUT SEED\n");
+                    "       ggml_check LIBDIR write OUT SEED\n"
+                    "       ggml_check LIBDIR types\n"
+                    "       ggml_check LIBDIR grids\n"
+                    "       ggml_check LIBDIR quantized NROWS [SEED]\n");
     return 2;
 }
 
@@ -587,7 +325,10 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         return usage();
-    dequant_set_simd_cap(getenv("GGUFFS_SIMD")); /* as main.c passes it */
+    const char *simd = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (simd != NULL && dequant_level_parse(simd, &cap) == 0)
+        dequant_set_cap(cap);
     struct ggml g;
     if (load_ggml(argv[1], &g) != 0)
         return 1;
@@ -598,5 +339,11 @@ int main(int argc, char **argv)
         return mode_compare(&g, argv[3], argv[4]);
     if (strcmp(mode, "write") == 0 && argc == 5)
         return mode_write(&g, argv[3], argv[4]);
+    if (strcmp(mode, "types") == 0 && argc == 3)
+        return mode_types(&g);
+    if (strcmp(mode, "grids") == 0 && argc == 3)
+        return mode_grids(&g);
+    if (strcmp(mode, "quantized") == 0 && (argc == 4 || argc == 5))
+        return mode_quantized(&g, argv[3], argc == 5 ? argv[4] : NULL);
     return usage();
 }

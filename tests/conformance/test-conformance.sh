@@ -1,7 +1,12 @@
 #!/bin/bash
 # test-conformance.sh - gguffs against ggml's own CPU reference.
 #
-#   test-conformance.sh dequant   our decoders vs ggml's on random blocks
+#   test-conformance.sh dequant   our type table vs ggml's type traits, our
+#                                 decoders vs ggml's on random blocks and on
+#                                 blocks that reach every IQ grid entry
+#   test-conformance.sh quantized our decoders vs ggml's on data ggml's own
+#                                 quantizers wrote (its IQ1/IQ2 setup takes
+#                                 ~20 s, hence a test of its own)
 #   test-conformance.sh mount     models written by ggml's GGUF writer and by
 #                                 tests/tools/gguf_writer.py, mounted with
 #                                 gguffs, every tensor file vs ggml's to_float
@@ -24,6 +29,8 @@ fi
 note "ggml from $libdir"
 
 check_dequant() {
+    "$GGML_CHECK" "$libdir" types || die "the type table differs from ggml's type traits"
+    "$GGML_CHECK" "$libdir" grids >/dev/null || die "the IQ grids differ from ggml's"
     "$GGML_CHECK" "$libdir" dequant all 3000 7 || die "decoders differ from ggml"
     # Every vector level capped through the environment, as the daemon sees it.
     for level in scalar sse4.1 avx2 avx512; do
@@ -85,8 +92,14 @@ check_mount() {
     note "every tensor of both models identical to ggml's to_float"
 }
 
+check_quantized() {
+    "$GGML_CHECK" "$libdir" quantized 4 3 || die "decoders differ from ggml on data ggml quantized"
+    note "all decoders bit-identical to ggml on ggml-quantized data"
+}
+
 case "$mode" in
 dequant) check_dequant ;;
+quantized) check_quantized ;;
 mount) check_mount ;;
-*) die "usage: $0 dequant|mount" ;;
+*) die "usage: $0 dequant|quantized|mount" ;;
 esac

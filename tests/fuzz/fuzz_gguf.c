@@ -1,10 +1,11 @@
 /* fuzz_gguf.c - libFuzzer target: the GGUF parser, then the dequantizer.
  *
- * The input is parsed as a GGUF image. When it is accepted, the first
- * tensors that gguffs can decode are dequantized from the input itself, over
- * a window of elements that starts mid-tensor so partial first and last
- * blocks are exercised. The parser's guarantee under test: an accepted
- * tensor's bytes lie inside the image, so the decoder never reads past it.
+ * The input is parsed as a GGUF image. When it is accepted, the tensors that
+ * gguffs can decode (every type of the type table with a decoder, through
+ * the same dispatch the daemon uses) are dequantized from the input itself,
+ * each over a window of elements that starts mid-tensor so partial first
+ * and last blocks are exercised, until a budget of elements is spent. The parser's guarantee under
+ * test: an accepted tensor's bytes lie inside the image, so the decoder never reads past it.
  */
 #include "decode/dequant.h"
 #include "format/gguf.h"
@@ -13,14 +14,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define MAX_TENSORS 4
-#define MAX_ELEMENTS 4096 /* bounded work per input */
+#define MAX_ELEMENTS 4096     /* per tensor */
+#define BUDGET_ELEMENTS 65536 /* per input: bounded work */
 
 static void decode_some(const uint8_t *data, const struct gguf_model *m)
 {
-    int done = 0;
+    uint64_t spent = 0;
 
-    for (uint64_t i = 0; i < m->n_tensors && done < MAX_TENSORS; i++) {
+    for (uint64_t i = 0; i < m->n_tensors && spent < BUDGET_ELEMENTS; i++) {
         const struct gguf_tensor *t = &m->tensors[i];
         if (t->nbytes == 0 || !dequant_supported(t->type))
             continue;
@@ -32,7 +33,7 @@ static void decode_some(const uint8_t *data, const struct gguf_model *m)
         if (dequant_range(t->type, data + t->offset, first, count, dst) != 0)
             abort(); /* dequant_supported() said it could */
         free(dst);
-        done++;
+        spent += count;
     }
 }
 

@@ -4,9 +4,13 @@
  * block's quant bytes are random; nibble 8 (byte 0x88) is planted often (it
  * decodes to -0.0 under a negative Q4_0 scale); fp16/fp32 scales are drawn
  * from a mix of ordinary values, fully random bits and specials: +-0,
- * subnormals, +-Inf, quiet and signalling NaNs with payloads. F16 and BF16
- * data is random 16-bit patterns, and a buffer starting at element 0 of at
- * least 65536 elements holds every pattern once, in order.
+ * subnormals, +-Inf, quiet and signalling NaNs with payloads (IQ1_M's
+ * scale, spread over four words, and MXFP4's E8M0 exponent included). F16
+ * and BF16 data is random 16-bit patterns, and a buffer starting at element
+ * 0 of at least 65536 elements holds every pattern once, in order. F64 data
+ * plants doubles that overflow, tie or vanish as floats, and NaN payloads.
+ * Random quant bytes reach grid indices and sign bits at random; the
+ * conformance checker reaches every grid entry on purpose.
  *
  * Deterministic for a seed; no state outside the caller's rng.
  */

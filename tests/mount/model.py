@@ -4,7 +4,7 @@
     model.py basic OUT REFDIR   a model of F32, F16, BF16, Q8_0 and Q4_0
                                 tensors (one Q4_0 tensor over 1 MiB of FP32),
                                 one tensor of a type with no FP32 decoder
-                                (iq2_xxs) and one of an unknown type id (77).
+                                (q8_1: ggml has none either) and one of an unknown type id (77).
                                 REFDIR/<file name> holds the expected FP32
                                 bytes of each decodable tensor, computed here
                                 with numpy from the block layout (not by
@@ -110,9 +110,9 @@ def basic(out, refdir):
         w.add_tensor(name, t, ne, raw)
         ref.astype("<f4").tofile(os.path.join(refdir, name))
         rows.append("%s\t%s\t%d\t%s" % (name, TYPE_NAMES[t], n, ",".join(map(str, ne))))
-    w.add_tensor("no_decoder.weight", GT.IQ2_XXS, [256])
+    w.add_tensor("no_decoder.weight", GT.Q8_1, [256])
     w.add_tensor("mystery.weight", 77, [64], b"\x00" * 64)
-    rows.append("no_decoder.weight\tiq2_xxs\t256\t256")
+    rows.append("no_decoder.weight\tq8_1\t256\t256")
     rows.append("mystery.weight\ttype77\t64\t64")
     w.write(out)
     with open(os.path.join(refdir, "manifest.tsv"), "w") as f:

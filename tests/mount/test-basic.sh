@@ -95,7 +95,7 @@ while IFS=$'\t' read -r name type n shape; do
     reason=$(control_field "$W/control1" "$name" reason)
     case $type in
     f32) want=passthrough ;;
-    iq2_xxs | type77) want=error ;;
+    q8_1 | type77) want=error ;;
     *) want=cpu ;;
     esac
     [ "$path" = "$want" ] || fail "$name: path '$path', want '$want'"
@@ -107,7 +107,7 @@ while IFS=$'\t' read -r name type n shape; do
         [ "$reason" = - ] || fail "$name: reason '$reason'"
     fi
 done <"$W/ref/manifest.tsv"
-[ "$(control_field "$W/control1" no_decoder.weight reason)" = "type iq2_xxs has no FP32 decoder" ] ||
+[ "$(control_field "$W/control1" no_decoder.weight reason)" = "type q8_1 has no FP32 decoder" ] ||
     fail "no_decoder.weight: reason '$(control_field "$W/control1" no_decoder.weight reason)'"
 [ "$(control_field "$W/control1" mystery.weight reason)" = "unknown type id 77" ] ||
     fail "mystery.weight: reason '$(control_field "$W/control1" mystery.weight reason)'"

@@ -162,6 +162,54 @@ START_TEST(two_nans_keep_the_scale_payload)
 }
 END_TEST
 
+/* Integers and f64 become FP32 rounded to nearest, ties to even; ggml has
+ * no decoder for them to compare with, so the expected bits are written
+ * out. */
+START_TEST(integers_and_f64_round_to_nearest_even)
+{
+    static const int32_t i32[] = {16777217, 16777219, -16777219, INT32_MIN, INT32_MAX, -1};
+    static const uint32_t i32_want[] = {0x4B800000, 0x4B800002, 0xCB800002,
+                                        0xCF000000, 0x4F000000, 0xBF800000};
+    /* 2^40 has an ulp of 2^17 as a float: 2^16 over it is a tie (to even:
+     * down), 3 * 2^16 a tie (to even: up), 2^16 + 1 just past a tie. */
+    static const int64_t i64[] = {INT64_MAX, INT64_MIN, (INT64_C(1) << 40) + (INT64_C(1) << 16),
+                                  (INT64_C(1) << 40) + (INT64_C(3) << 16),
+                                  (INT64_C(1) << 40) + (INT64_C(1) << 16) + 1};
+    static const uint32_t i64_want[] = {0x5F000000, 0xDF000000, 0x53800000, 0x53800002, 0x53800001};
+    static const uint64_t f64[] = {
+        0x47EFFFFFF0000000, /* FLT_MAX + half an ulp: a tie, to even: +Inf */
+        0x47EFFFFFEFFFFFFF, /* just below it: FLT_MAX */
+        0x3FF0000010000000, /* 1 + 2^-24: a tie, to even: 1 */
+        0x3FF0000030000000, /* 1 + 3 * 2^-24: a tie, to even: 1 + 2^-22 */
+        0xB690000000000000, /* -2^-150: a tie, to even: -0 */
+        0x36A8000000000000, /* 1.5 * 2^-149: a tie, to even: 2^-148 */
+        0x7FF4000020000000, /* signalling NaN: made quiet, payload's top kept */
+        0xFFF8000000000123, /* negative quiet NaN: low payload bits dropped */
+    };
+    static const uint32_t f64_want[] = {0x7F800000, 0x7F7FFFFF, 0x3F800000, 0x3F800002,
+                                        0x80000000, 0x00000002, 0x7FE00001, 0xFFC00000};
+    uint8_t buf[64];
+    float y[8];
+    memcpy(buf, i32, sizeof(i32));
+    ck_assert_int_eq(dequant_blocks(GT_I32, buf, 6, y), 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_uint_eq(bits(y[i]), i32_want[i]);
+    memcpy(buf, i64, sizeof(i64));
+    ck_assert_int_eq(dequant_blocks(GT_I64, buf, 5, y), 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert_uint_eq(bits(y[i]), i64_want[i]);
+    memcpy(buf, f64, sizeof(f64));
+    ck_assert_int_eq(dequant_blocks(GT_F64, buf, 8, y), 0);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(bits(y[i]) == f64_want[i], "f64 %d: %08x", i, bits(y[i]));
+    const uint8_t i8[2] = {0x80, 0x7F}, i16[4] = {0x00, 0x80, 0xFF, 0x7F};
+    ck_assert_int_eq(dequant_blocks(GT_I8, i8, 2, y), 0);
+    ck_assert(y[0] == -128.0f && y[1] == 127.0f);
+    ck_assert_int_eq(dequant_blocks(GT_I16, i16, 2, y), 0);
+    ck_assert(y[0] == -32768.0f && y[1] == 32767.0f);
+}
+END_TEST
+
 /* An fp16 decoder written from the format's definition, for comparison. */
 static uint32_t f16_by_definition(uint16_t h)
 {
@@ -206,9 +254,11 @@ END_TEST
 
 /* ------------------------------------------------------- vector levels */
 
-static const uint32_t all_types[] = {GT_F32,  GT_F16,  GT_BF16,   GT_Q4_0,  GT_Q4_1, GT_Q5_0,
-                                     GT_Q5_1, GT_Q8_0, GT_Q2_K,   GT_Q3_K,  GT_Q4_K, GT_Q5_K,
-                                     GT_Q6_K, GT_Q8_K, GT_IQ4_NL, GT_IQ4_XS};
+static const uint32_t all_types[] = {
+    GT_F32,     GT_F16,   GT_BF16,  GT_Q4_0,  GT_Q4_1,  GT_Q5_0,   GT_Q5_1,   GT_Q8_0,    GT_Q2_K,
+    GT_Q3_K,    GT_Q4_K,  GT_Q5_K,  GT_Q6_K,  GT_Q8_K,  GT_IQ4_NL, GT_IQ4_XS, GT_IQ2_XXS, GT_IQ2_XS,
+    GT_IQ3_XXS, GT_IQ1_S, GT_IQ3_S, GT_IQ2_S, GT_IQ1_M, GT_TQ1_0,  GT_TQ2_0,  GT_MXFP4,   GT_NVFP4,
+    GT_Q1_0,    GT_Q2_0,  GT_I8,    GT_I16,   GT_I32,   GT_I64,    GT_F64};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
 /* nb random blocks of `type` and their decode by the scalar reference. */
@@ -316,13 +366,14 @@ START_TEST(stream_variants_match_scalar)
     struct sample sm = sample_new(type, nb, 99 + type);
     const uint64_t n = sm.n;
     float *base;
+    const struct ggml_type_info *t = ggml_type_find(type);
     for (int l = DQ_SSE41; l <= (int)dequant_cpu_level(); l++) {
-        const dequant_fn fn = dequant_simd_fn(type, (enum dequant_level)l, true);
-        ck_assert((fn == NULL) == (dequant_simd_fn(type, (enum dequant_level)l, false) == NULL));
-        if (fn == NULL)
+        const struct dequant_vec *v = t->vec[l];
+        if (v == NULL)
             continue;
+        ck_assert(v->cached != NULL && v->stream != NULL);
         float *got = guarded(n, 4, &base);
-        fn(sm.src, nb, got);
+        v->stream(sm.src, nb, got);
         ck_assert_msg(memcmp(sm.want, got, n * 4) == 0, "type %u level %s", type,
                       dequant_level_name((enum dequant_level)l));
         guards_intact(base, got, n);
@@ -365,13 +416,17 @@ START_TEST(unknown_types_refused)
 {
     float y[32];
     uint8_t blk[64] = {0};
-    const uint32_t unknown[] = {4, 9, 16, 24, 39, 1000};
+    const uint32_t unknown[] = {4, 9, 31, 38, GT_COUNT, 1000}; /* retired, q8_1, none */
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         ck_assert(!dequant_supported(unknown[i]));
         ck_assert_int_eq(dequant_blocks(unknown[i], blk, 1, y), -1);
         ck_assert_int_eq(dequant_blocks_scalar(unknown[i], blk, 1, y), -1);
         ck_assert_int_eq(dequant_range(unknown[i], blk, 0, 1, y), -1);
     }
+    size_t decodable = 0;
+    for (uint32_t id = 0; id < GT_COUNT; id++)
+        decodable += dequant_supported(id);
+    ck_assert_uint_eq(decodable, NTYPES); /* all_types is every decodable type */
     for (size_t i = 0; i < NTYPES; i++) {
         const struct ggml_type_info *t = ggml_type_find(all_types[i]);
         ck_assert(dequant_supported(all_types[i]));
@@ -384,7 +439,8 @@ END_TEST
 
 /* The level chosen under GGUFFS_SIMD=cap, written into isa, and the best
  * level the same process sees on its CPU, into cpu. The choice is made once
- * per process, so a fresh one (this program, run with --isa) reports both.
+ * per process, so a fresh one (this program, run with --isa; its main()
+ * passes GGUFFS_SIMD to dequant_set_cap() as the daemon's does) reports both.
  * The child's own CPU level is the one to compare with: under valgrind the
  * parent sees no AVX-512 (valgrind hides it) while the child, which runs
  * natively, may. */
@@ -418,6 +474,25 @@ static void chosen_under(const char *cap, char isa[16], char cpu[16])
     waitpid(pid, &status, 0);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+/* The cap is taken before the first decode and refused after it. */
+START_TEST(cap_is_set_before_first_use)
+{
+    enum dequant_level l;
+    ck_assert_int_eq(dequant_level_parse("avx2", &l), 0);
+    ck_assert_int_eq(l, DQ_AVX2);
+    ck_assert_int_eq(dequant_level_parse("sse4.1", &l), 0);
+    ck_assert_int_eq(l, DQ_SSE41);
+    ck_assert_int_eq(dequant_level_parse("AVX2", &l), -1);
+    ck_assert_int_eq(dequant_level_parse("", &l), -1);
+    ck_assert_str_eq(dequant_level_name(DQ_LEVELS), "scalar");
+    float y[32];
+    uint8_t blk[18] = {0};
+    ck_assert_int_eq(dequant_blocks(GT_Q4_0, blk, 1, y), 0); /* the choice is made */
+    ck_assert_int_eq(dequant_set_cap(DQ_SCALAR), -1);
+    ck_assert_int_eq(dequant_set_cap(DQ_LEVELS), -1);
+}
+END_TEST
 
 START_TEST(simd_env_caps_the_level)
 {
@@ -517,6 +592,7 @@ static Suite *dequant_suite(void)
     tcase_add_test(g, q4_1_q5_0_q5_1_q8_0_golden);
     tcase_add_test(g, k_quant_and_iq4_golden);
     tcase_add_test(g, two_nans_keep_the_scale_payload);
+    tcase_add_test(g, integers_and_f64_round_to_nearest_even);
     tcase_add_test(g, f16_every_value);
     tcase_add_test(g, bf16_is_a_shift);
     suite_add_tcase(s, g);
@@ -527,6 +603,7 @@ static Suite *dequant_suite(void)
     tcase_add_loop_test(v, large_output_matches_scalar, 0, NTYPES);
     tcase_add_test(v, unknown_types_refused);
     tcase_add_test(v, simd_env_caps_the_level);
+    tcase_add_test(v, cap_is_set_before_first_use);
     tcase_set_timeout(v, 60);
     suite_add_tcase(s, v);
     TCase *w = tcase_create("workers");
@@ -539,7 +616,15 @@ static Suite *dequant_suite(void)
 
 int main(int argc, char **argv)
 {
-    dequant_set_simd_cap(getenv("GGUFFS_SIMD")); /* as main.c passes it */
+    /* GGUFFS_SIMD caps the level as it does in the daemon (scripts/valgrind
+     * sets avx2: valgrind does not emulate AVX-512); the decoders themselves
+     * read no environment. */
+    const char *simd = getenv("GGUFFS_SIMD");
+    enum dequant_level cap;
+    if (simd != NULL && dequant_level_parse(simd, &cap) == 0 && dequant_set_cap(cap) != 0) {
+        fprintf(stderr, "test_dequant: cannot cap the vector level\n");
+        return 1;
+    }
     if (argc == 2 && strcmp(argv[1], "--isa") == 0) {
         /* for simd_env_caps_the_level: the choice, and this process's CPU */
         printf("%s %s\n", dequant_isa(GT_Q4_0), dequant_level_name(dequant_cpu_level()));

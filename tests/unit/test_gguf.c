@@ -354,7 +354,7 @@ START_TEST(good_type_table)
     ck_assert_uint_eq(ggml_type_find(GT_F64)->block_bytes, 8);
     ck_assert_str_eq(ggml_type_find(GT_BF16)->name, "bf16");
     ck_assert_ptr_null(ggml_type_find(4));
-    ck_assert_ptr_null(ggml_type_find(40));
+    ck_assert_ptr_null(ggml_type_find(GT_COUNT)); /* 40-42 exist since ggml 0.23 */
 }
 END_TEST
 
