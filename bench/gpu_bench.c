@@ -1,19 +1,22 @@
-/* gpu_bench - how close the Q4_0 GPU path runs to the hardware's limits.
+/* gpu_bench - how close the GPU path runs to the hardware's limits, for
+ * every type with a kernel (the type table's gpu_kernel column).
  *
  *   gpu_bench [--backend auto|cuda|hip] [--device N] [--quick] [--kernel-only]
+ *             [--type NAME]
  *
  * Measures, on one device: the device's own copy bandwidth (a large
- * device-to-device copy, bytes read + written), the kernel alone (bytes in +
- * out), pinned PCIe bandwidth each way, and gpu_decode() host to host on
- * tensors of real shapes, each against its limit:
+ * device-to-device copy, bytes read + written), pinned PCIe bandwidth each
+ * way, then for each type the kernel alone (bytes in + out) and
+ * gpu_decode() host to host on tensors of real shapes, each against its
+ * limit:
  *   kernel        vs device copy bandwidth
  *   host to host  vs max(in / H2D, out / D2H): the time the PCIe copies
  *                 alone would take with perfect overlap of both directions
- * then a sweep of the pipeline's chunk size. --kernel-only stops after the
- * device's own limits and times the kernel on several grids instead (with
- * Q4_0_DEQUANT_FATBIN, that compares builds of the kernel). Prints a
- * Markdown table.
- * Exits 77 when there is no GPU.
+ * then a sweep of the pipeline's chunk size (Q4_0 and Q4_K). --kernel-only
+ * stops after the kernels and times each on several grids (with
+ * Q4_0_DEQUANT_FATBIN, that compares builds of the kernels); --type limits
+ * the run to one type. Prints a Markdown table. Exits 77 when there is no
+ * GPU.
  */
 #include "common/facts.h"
 #include "decode/dequant.h"
@@ -24,11 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
-#define Q4_0_BYTES 18
-#define OUT_BYTES 128
 #define MAXREPS 64
+#define BIG ((size_t)1 << 30) /* bytes out of a timed kernel, and of the d2d copy */
 
 struct dev {
     struct gpu *g;
@@ -38,6 +41,14 @@ struct dev {
     gpu_fn kernel;
     gpu_stream s;
     gpu_event e0, e1;
+};
+
+/* The type benchmarked: geometry and where its fp16 scales sit. */
+struct ty {
+    uint32_t id;
+    const char *name;
+    uint64_t elems, bytes;
+    int f16_at[2]; /* -1: none */
 };
 
 static double h2d_gbs, d2h_gbs, copy_gbs;
@@ -75,19 +86,32 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void fill_random(uint8_t *b, uint64_t nblocks, uint64_t seed)
+static struct ty ty_of(uint32_t id)
 {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (uint64_t i = 0; i < nblocks * Q4_0_BYTES; i += 8) {
+    const struct ggml_type_info *ti = ggml_type_find(id);
+    struct ty t = {id, ti->name, ti->block_elems, ti->block_bytes, {0, -1}};
+    if (id == GT_Q6_K)
+        t.f16_at[0] = 208;
+    if (id == GT_Q4_1 || id == GT_Q5_1 || id == GT_Q4_K || id == GT_Q5_K)
+        t.f16_at[1] = 2;
+    return t;
+}
+
+/* Random blocks with finite scales, as real models have: random fp16 bits
+ * would be NaN or Inf one time in 32. */
+static void fill_random(const struct ty *t, uint8_t *b, uint64_t nblocks, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1, n = nblocks * t->bytes;
+    for (uint64_t i = 0; i < n; i += 8) {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
-        size_t n = nblocks * Q4_0_BYTES - i < 8 ? nblocks * Q4_0_BYTES - i : 8;
-        memcpy(b + i, &s, n);
+        memcpy(b + i, &s, n - i < 8 ? n - i : 8);
     }
-    /* finite scales, mostly: random fp16 bits are NaN/Inf one time in 32 */
     for (uint64_t i = 0; i < nblocks; i++)
-        b[i * Q4_0_BYTES + 1] &= 0x7b;
+        for (int k = 0; k < 2; k++)
+            if (t->f16_at[k] >= 0)
+                b[i * t->bytes + (uint64_t)t->f16_at[k] + 1] &= 0x7b;
 }
 
 /* Kinds of device work timed with events, one op per repetition. */
@@ -132,45 +156,24 @@ static void row(const char *what, double bytes, double secs, const char *ref, do
         printf("- |\n");
 }
 
-/* Device copy, kernel alone, pinned PCIe each way. */
+/* Device copy and pinned PCIe each way. */
 static void device_limits(struct dev *d, bool quick)
 {
-    /* 1 GiB even for --quick: a shorter kernel (0.09 ms for 256 MiB) does
-     * not amortize its launch, and the copy takes milliseconds either way. */
-    size_t big = (size_t)1 << 30;
-    uint64_t nblocks = big / OUT_BYTES;
     size_t pcie = quick ? (size_t)64 << 20 : (size_t)256 << 20;
     int reps = quick ? 5 : 20;
     gpu_dptr a, b;
     bool pinned;
-    uint8_t *host =
-        gpu_host_alloc(d->g, pcie > nblocks * Q4_0_BYTES ? pcie : nblocks * Q4_0_BYTES, &pinned);
+    uint8_t *host = gpu_host_alloc(d->g, pcie, &pinned);
     if (!host || !pinned) {
         fprintf(stderr, "gpu_bench: no pinned host memory\n");
         exit(1);
     }
-    CK(d, "device alloc", d->be->dev_alloc(d->rt, &a, big));
-    CK(d, "device alloc", d->be->dev_alloc(d->rt, &b, big));
-    fill_random(host, nblocks, 1);
-    CK(d, "copy h2d", d->be->h2d(d->rt, b, host, nblocks * Q4_0_BYTES, d->s));
-    CK(d, "copy h2d", d->be->h2d(d->rt, a, host, nblocks * Q4_0_BYTES, d->s));
-    CK(d, "sync", d->be->stream_sync(d->rt, d->s));
-
-    double t = time_op(d, OP_D2D, a, b, NULL, big, 0, reps);
-    copy_gbs = 2.0 * big / t / 1e9;
-    row("device copy (d2d, read+write)", 2.0 * big, t, "-", 0);
-    /* the grid gpu_q4_0 uses (at most 2^16 CTAs), then one thread per
-     * item (no cap) and other caps, where each thread strides over items */
-    static const unsigned caps[] = {1u << 16, 1u << 30, 8192, 16384, 32768, 131072};
-    for (size_t i = 0; i < (kernel_sweep ? sizeof caps / sizeof caps[0] : 1); i++) {
-        char what[128];
-        unsigned grid = gpu_grid_for(nblocks, caps[i]);
-        t = time_op(d, OP_KERNEL, b, a, NULL, nblocks, grid, reps);
-        snprintf(what, sizeof what, "kernel, %llu blocks, grid %u (in+out)",
-                 (unsigned long long)nblocks, grid);
-        row(what, (double)nblocks * (Q4_0_BYTES + OUT_BYTES), t, "device copy",
-            nblocks * (double)(Q4_0_BYTES + OUT_BYTES) / t / 1e9 / copy_gbs);
-    }
+    memset(host, 0x5a, pcie);
+    CK(d, "device alloc", d->be->dev_alloc(d->rt, &a, BIG));
+    CK(d, "device alloc", d->be->dev_alloc(d->rt, &b, BIG));
+    double t = time_op(d, OP_D2D, a, b, NULL, BIG, 0, reps);
+    copy_gbs = 2.0 * BIG / t / 1e9;
+    row("device copy (d2d 1 GiB, read+write)", 2.0 * BIG, t, "-", 0);
     t = time_op(d, OP_H2D, a, 0, host, pcie, 0, reps);
     h2d_gbs = pcie / t / 1e9;
     row("PCIe host to device, pinned", (double)pcie, t, "-", 0);
@@ -179,13 +182,54 @@ static void device_limits(struct dev *d, bool quick)
     row("PCIe device to host, pinned", (double)pcie, t, "-", 0);
     d->be->dev_free(d->rt, a);
     d->be->dev_free(d->rt, b);
-    gpu_host_free(d->g, host, pcie > nblocks * Q4_0_BYTES ? pcie : nblocks * Q4_0_BYTES, pinned);
+    gpu_host_free(d->g, host, pcie, pinned);
 }
 
-/* gpu_decode of Q4_0 host to host on one tensor; checks the bits once. */
-static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool pin, int reps)
+/* The type's kernel alone over 1 GiB of output: with the grid gpu_decode
+ * uses (at most 2^16 CTAs), and with --kernel-only one thread per item (no
+ * cap) and other caps too, where each thread strides over items. */
+static void kernel_alone(struct dev *d, const struct ty *t, bool quick)
 {
-    size_t in = nblocks * Q4_0_BYTES, out = nblocks * OUT_BYTES;
+    uint64_t nblocks = BIG / sizeof(float) / t->elems;
+    size_t in = nblocks * t->bytes;
+    int reps = quick ? 5 : 20;
+    gpu_dptr a, b;
+    bool pinned;
+    char why[512], what[128];
+    uint8_t *host = gpu_host_alloc(d->g, in, &pinned);
+    if (!host || !pinned) {
+        fprintf(stderr, "gpu_bench: no pinned host memory\n");
+        exit(1);
+    }
+    if (gpu_runtime(d->g, t->id, &d->be, &d->rt, &d->kernel, why, sizeof why) != 0 || !d->kernel) {
+        fprintf(stderr, "gpu_bench: no kernel for %s: %s\n", t->name, why);
+        exit(1);
+    }
+    CK(d, "device alloc", d->be->dev_alloc(d->rt, &a, in));
+    CK(d, "device alloc", d->be->dev_alloc(d->rt, &b, BIG));
+    fill_random(t, host, nblocks, 1);
+    CK(d, "copy h2d", d->be->h2d(d->rt, a, host, in, d->s));
+    CK(d, "sync", d->be->stream_sync(d->rt, d->s));
+    static const unsigned caps[] = {1u << 16, 1u << 30, 8192, 16384, 32768, 131072};
+    for (size_t i = 0; i < (kernel_sweep ? sizeof caps / sizeof caps[0] : 1); i++) {
+        unsigned grid = gpu_grid_for(nblocks * t->elems, caps[i]);
+        double s = time_op(d, OP_KERNEL, a, b, NULL, nblocks, grid, reps);
+        double bytes = (double)in + (double)BIG;
+        snprintf(what, sizeof what, "kernel %s, %llu blocks, grid %u (in+out)", t->name,
+                 (unsigned long long)nblocks, grid);
+        row(what, bytes, s, "device copy", bytes / s / 1e9 / copy_gbs);
+    }
+    d->be->dev_free(d->rt, a);
+    d->be->dev_free(d->rt, b);
+    gpu_host_free(d->g, host, in, pinned);
+}
+
+/* gpu_decode host to host on one tensor of nvalues; checks the bits once. */
+static void host_to_host(struct gpu *g, const struct ty *t, const char *name, uint64_t nvalues,
+                         bool pin, int reps)
+{
+    uint64_t nblocks = nvalues / t->elems;
+    size_t in = nblocks * t->bytes, out = nblocks * t->elems * sizeof(float);
     bool ps = false, pd = false;
     uint8_t *src = pin ? gpu_host_alloc(g, in, &ps) : malloc(in);
     float *dst = pin ? gpu_host_alloc(g, out, &pd) : malloc(out);
@@ -197,25 +241,25 @@ static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool
         fprintf(stderr, "gpu_bench: %s: no memory of the kind asked\n", name);
         exit(1);
     }
-    fill_random(src, nblocks, nblocks);
+    fill_random(t, src, nblocks, nblocks);
     memset(dst, 0, out); /* touch it: first-touch page faults are not the GPU's */
     for (int r = -1; r < reps; r++) {
         double t0 = now_s();
-        if (gpu_decode(g, GT_Q4_0, src, nblocks, dst, &used, why, sizeof why) != 0) {
+        if (gpu_decode(g, t->id, src, nblocks, dst, &used, why, sizeof why) != 0) {
             fprintf(stderr, "gpu_bench: gpu_decode: %s\n", why);
             exit(1);
         }
         if (r >= 0)
             secs[r] = now_s() - t0;
     }
-    bool same = dequant_blocks(GT_Q4_0, src, nblocks, ref) == 0 && memcmp(ref, dst, out) == 0;
+    bool same = dequant_blocks(t->id, src, nblocks, ref) == 0 && memcmp(ref, dst, out) == 0;
     double floor = (double)in / (h2d_gbs * 1e9) > (double)out / (d2h_gbs * 1e9)
                        ? (double)in / (h2d_gbs * 1e9)
                        : (double)out / (d2h_gbs * 1e9);
-    double t = median(secs, reps);
-    snprintf(what, sizeof what, "gpu_q4_0 %s, %s%s", name, pin ? "pinned" : "pageable",
-             same ? "" : " (BITS DIFFER)");
-    row(what, (double)(in + out), t, "PCIe floor", floor / t);
+    double secs_med = median(secs, reps);
+    snprintf(what, sizeof what, "gpu_decode %s %s, %s%s", t->name, name,
+             pin ? "pinned" : "pageable", same ? "" : " (BITS DIFFER)");
+    row(what, (double)(in + out), secs_med, "PCIe floor", floor / secs_med);
     if (pin) {
         gpu_host_free(g, src, in, ps);
         gpu_host_free(g, dst, out, pd);
@@ -227,21 +271,22 @@ static void host_to_host(struct gpu *g, const char *name, uint64_t nblocks, bool
 }
 
 /* The chunk size is an option of a gpu: one fresh gpu per size. */
-static void chunk_sweep(const struct gpu_options *opt, uint64_t nblocks, bool quick)
+static void chunk_sweep(const struct gpu_options *opt, const struct ty *t, bool quick)
 {
-    static const uint64_t sizes[] = {8192, 16384, 32768, 65536, 131072};
+    static const uint64_t sizes[] = {1u << 18, 1u << 19, 1u << 20, 1u << 21, 1u << 22};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         char name[96];
         struct gpu_options o = *opt;
-        o.chunk_blocks = sizes[i];
+        o.chunk_values = sizes[i];
         struct gpu *g = gpu_new(&o);
         if (!g)
             exit(1);
-        snprintf(name, sizeof name, "4096x11008, chunk %llu blocks", (unsigned long long)sizes[i]);
-        host_to_host(g, name, nblocks, true, quick ? 3 : 10);
-        snprintf(name, sizeof name, "8 MiB window, chunk %llu blocks",
-                 (unsigned long long)sizes[i]);
-        host_to_host(g, name, 65536, true, quick ? 5 : 30);
+        snprintf(name, sizeof name, "4096x11008, chunk %llu Ki values",
+                 (unsigned long long)sizes[i] >> 10);
+        host_to_host(g, t, name, 4096ull * 11008, true, quick ? 3 : 10);
+        snprintf(name, sizeof name, "8 MiB window, chunk %llu Ki values",
+                 (unsigned long long)sizes[i] >> 10);
+        host_to_host(g, t, name, 1u << 21, true, quick ? 5 : 30);
         gpu_free(g);
     }
 }
@@ -258,6 +303,36 @@ static void print_facts(struct gpu *g)
     facts_free(f);
 }
 
+/* Host to host on tensors of real shapes. */
+static void type_rows(struct dev *d, const struct ty *t, bool quick)
+{
+    host_to_host(d->g, t, "8 MiB window", 1u << 21, true, quick ? 5 : 30);
+    host_to_host(d->g, t, "4096x11008", 4096ull * 11008, true, quick ? 3 : 10);
+    if (!quick) {
+        host_to_host(d->g, t, "4096x11008", 4096ull * 11008, false, 5);
+        host_to_host(d->g, t, "8192x28672", 8192ull * 28672, true, 5);
+    }
+}
+
+/* The types with a kernel, or only `only` (a type name) when given. */
+static size_t gpu_types(const char *only, struct ty *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t id = 0; id < 64 && n < max; id++) {
+        const struct ggml_type_info *ti = ggml_type_find(id);
+        if (ti != NULL && ti->gpu_kernel != NULL && (!only || strcasecmp(only, ti->name) == 0))
+            out[n++] = ty_of(id);
+    }
+    return n;
+}
+
+static void usage_exit(void)
+{
+    fprintf(stderr, "usage: gpu_bench [--backend auto|cuda|hip] [--device N] [--quick] "
+                    "[--kernel-only] [--type NAME]\n");
+    exit(2);
+}
+
 int main(int argc, char **argv)
 {
     /* A benchmark, not the product: it may take the code objects from the
@@ -266,29 +341,36 @@ int main(int argc, char **argv)
                               .fatbin = getenv("Q4_0_DEQUANT_FATBIN"),
                               .hsaco = getenv("Q4_0_DEQUANT_HSACO")};
     bool quick = false, kernel_only = false;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc &&
             gpu_backend_parse(argv[i + 1], &opt.backend) == 0) {
             i++;
         } else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
             opt.device = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
         } else if (strcmp(argv[i], "--kernel-only") == 0) {
             kernel_only = true;
             kernel_sweep = true;
         } else {
-            fprintf(stderr, "usage: gpu_bench [--backend auto|cuda|hip] [--device N] [--quick] "
-                            "[--kernel-only]\n");
-            return 2;
+            usage_exit();
         }
+    }
+    struct ty types[16];
+    size_t ntypes = gpu_types(only, types, sizeof types / sizeof types[0]);
+    if (ntypes == 0) {
+        fprintf(stderr, "gpu_bench: no GPU type named %s\n", only);
+        return 2;
     }
     struct dev d = {0};
     char why[512];
     d.g = gpu_new(&opt);
     if (!d.g)
         return 1;
-    if (gpu_runtime(d.g, GT_Q4_0, &d.be, &d.rt, &d.kernel, why, sizeof why) != 0) {
+    if (gpu_runtime(d.g, types[0].id, &d.be, &d.rt, &d.kernel, why, sizeof why) != 0) {
         printf("SKIP: no GPU (backend %s): %s\n", gpu_backend_name(opt.backend), why);
         gpu_free(d.g);
         return 77;
@@ -307,20 +389,13 @@ int main(int argc, char **argv)
     printf("| measure | bytes moved | ms (median) | GB/s | against | ratio |\n");
     printf("| --- | --- | --- | --- | --- | --- |\n");
     device_limits(&d, quick);
-    if (kernel_only) {
-        d.bo->event_free(d.rt, d.e0);
-        d.bo->event_free(d.rt, d.e1);
-        d.be->stream_free(d.rt, d.s);
-        gpu_free(d.g);
-        return 0;
-    }
-    uint64_t llama = 4096ull * 11008 / 32, big = 8192ull * 28672 / 32;
-    host_to_host(d.g, "8 MiB window", 65536, true, quick ? 5 : 30);
-    host_to_host(d.g, "4096x11008", llama, true, quick ? 3 : 10);
-    host_to_host(d.g, "4096x11008", llama, false, quick ? 2 : 5);
-    if (!quick)
-        host_to_host(d.g, "8192x28672", big, true, 5);
-    chunk_sweep(&opt, llama, quick);
+    for (size_t i = 0; i < ntypes; i++)
+        kernel_alone(&d, &types[i], quick);
+    for (size_t i = 0; i < ntypes && !kernel_only; i++)
+        type_rows(&d, &types[i], quick);
+    for (size_t i = 0; i < ntypes && !kernel_only; i++)
+        if (types[i].id == GT_Q4_0 || types[i].id == GT_Q4_K)
+            chunk_sweep(&opt, &types[i], quick);
     d.bo->event_free(d.rt, d.e0);
     d.bo->event_free(d.rt, d.e1);
     d.be->stream_free(d.rt, d.s);

@@ -23,9 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK_BLOCKS ((uint64_t)1 << 15) /* 4 MiB out, 0.6 MiB in, for Q4_0 */
-#define CHUNK_MIN ((uint64_t)1 << 10)
-#define CHUNK_MAX ((uint64_t)1 << 22)
+/* Values per pipeline chunk: 4 MiB out (0.6 MiB in for Q4_0 and Q4_K,
+ * 1.1 MiB for Q8_0). A multiple of every block size. */
+#define CHUNK_VALUES ((uint64_t)1 << 20)
+#define CHUNK_MIN ((uint64_t)1 << 15)
+#define CHUNK_MAX ((uint64_t)1 << 27)
+#define CHUNK_ALIGN 256 /* the largest block */
 /* CTAs per launch at most: 2^16 x 256 threads, so a large launch gives each
  * thread a few items; measured 5% faster than one item per thread on an
  * H200 (docs/gpu.md). */
@@ -79,9 +82,9 @@ const char *gpu_backend_name(enum gpu_backend b)
     return "?";
 }
 
-unsigned gpu_grid_for(uint64_t nblocks, unsigned max_grid)
+unsigned gpu_grid_for(uint64_t nvalues, unsigned max_grid)
 {
-    uint64_t threads = nblocks * GPU_THREADS_PER_BLOCK;
+    uint64_t threads = (nvalues + GPU_VALUES_PER_THREAD - 1) / GPU_VALUES_PER_THREAD;
     uint64_t grid = (threads + GPU_CTA_THREADS - 1) / GPU_CTA_THREADS;
     if (grid == 0)
         grid = 1;
@@ -119,17 +122,18 @@ static double now_ms(void)
 
 /* ------------------------------------------------------------- handle -- */
 
-/* Bytes per block in and out for the largest GPU type: lanes are sized so. */
-static void block_sizes(struct gpu *g)
+/* Bytes of one chunk in, for the GPU type with the most bytes per value,
+ * and out: lanes are sized so. */
+static void chunk_sizes(struct gpu *g)
 {
+    g->chunk_out = g->chunk * sizeof(float);
     for (uint32_t id = 0; id < GPU_TYPES; id++) {
         const struct ggml_type_info *ti = ggml_type_find(id);
         if (ti == NULL || ti->gpu_kernel == NULL)
             continue;
-        if (ti->block_bytes > g->in_block)
-            g->in_block = ti->block_bytes;
-        if ((size_t)ti->block_elems * sizeof(float) > g->out_block)
-            g->out_block = (size_t)ti->block_elems * sizeof(float);
+        size_t in = (size_t)(g->chunk / ti->block_elems) * ti->block_bytes;
+        if (in > g->chunk_in)
+            g->chunk_in = in;
     }
 }
 
@@ -149,10 +153,11 @@ struct gpu *gpu_new(const struct gpu_options *opt)
         return NULL;
     }
     atomic_init(&g->state, GPU_NEW);
-    g->chunk = opt->chunk_blocks >= CHUNK_MIN && opt->chunk_blocks <= CHUNK_MAX ? opt->chunk_blocks
-                                                                                : CHUNK_BLOCKS;
+    g->chunk = opt->chunk_values >= CHUNK_MIN && opt->chunk_values <= CHUNK_MAX
+                   ? opt->chunk_values - opt->chunk_values % CHUNK_ALIGN
+                   : CHUNK_VALUES;
     g->grid_max = opt->grid_max ? opt->grid_max : GRID_MAX;
-    block_sizes(g);
+    chunk_sizes(g);
     return g;
 }
 
@@ -403,7 +408,7 @@ void gpu_runtime_failed(struct gpu *g, const char *call, int code, char *why, si
 
 /* ------------------------------------------------------------ describe -- */
 
-/* The kernels the table names ("q4_0_to_fp32_kernel"), or the types that
+/* The kernels the table names ("q4_0_to_fp32_kernel, ..."), or the types that
  * have one ("q4_0"), comma-separated. */
 static void table_names(bool kernels, char *buf, size_t len)
 {
@@ -422,7 +427,7 @@ static void table_names(bool kernels, char *buf, size_t len)
 
 void gpu_describe(struct gpu *g, struct facts *f)
 {
-    char kernels[256], gpu_types[128];
+    char kernels[512], gpu_types[128];
     table_names(true, kernels, sizeof kernels);
     table_names(false, gpu_types, sizeof gpu_types);
     pthread_mutex_lock(&g->lock);
@@ -436,9 +441,9 @@ void gpu_describe(struct gpu *g, struct facts *f)
     } else if (g->rt) {
         facts_add(f, "gpu", "backend %s (asked %s), device %d: %s", g->be->name, asked,
                   g->opt.device, g->be->device_name(g->rt));
-        facts_add(f, "gpu", "kernel %s from %s, started in %.1f ms, %zu MiB resident", kernels,
+        facts_add(f, "gpu", "kernels %s from %s, started in %.1f ms, %zu MiB resident", kernels,
                   g->source, g->load_ms, g->start_bytes >> 20);
-        facts_add(f, "gpu", "%u lanes at most, %u made, chunks of %llu blocks", GPU_MAX_LANES,
+        facts_add(f, "gpu", "%u lanes at most, %u made, chunks of %llu values", GPU_MAX_LANES,
                   g->nlanes, (unsigned long long)g->chunk);
     }
     if (state == GPU_FAILED)

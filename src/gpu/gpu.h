@@ -36,9 +36,10 @@ struct gpu_options {
     /* Code objects to load instead of the embedded ones (main.c takes them
      * from Q4_0_DEQUANT_FATBIN and Q4_0_DEQUANT_HSACO); NULL: embedded. */
     const char *fatbin, *hsaco;
-    /* For benchmarks: blocks per pipeline chunk (1024 to 4194304) and CTAs
-     * per launch at most; 0: the measured defaults. */
-    uint64_t chunk_blocks;
+    /* For benchmarks: values per pipeline chunk (32768 to 2^27, rounded
+     * down to whole 256-value blocks) and CTAs per launch at most; 0: the
+     * measured defaults. */
+    uint64_t chunk_values;
     unsigned grid_max;
 };
 

@@ -35,8 +35,9 @@ typedef void *gpu_stream;
 typedef void *gpu_event;
 typedef void *gpu_fn; /* a loaded kernel */
 
-/* The kernels' launch shape: eight threads per block of the type. */
-#define GPU_THREADS_PER_BLOCK 8
+/* The kernels' launch shape: one thread per four output values (eight a
+ * 32-value block, 64 a 256-value block). */
+#define GPU_VALUES_PER_THREAD 4
 #define GPU_CTA_THREADS 256
 
 /* What only the benchmark calls; resolve() first, on an open runtime. */
@@ -79,8 +80,8 @@ struct gpu_ops {
     int (*stream_sync)(struct gpu_rt *rt, gpu_stream s);
     int (*h2d)(struct gpu_rt *rt, gpu_dptr dst, const void *src, size_t n, gpu_stream s);
     int (*d2h)(struct gpu_rt *rt, void *dst, gpu_dptr src, size_t n, gpu_stream s);
-    /* Enqueue kernel fn over `nblocks` blocks, src -> dst, on stream s,
-     * with `grid` CTAs of GPU_CTA_THREADS (any grid is correct). */
+    /* Enqueue kernel fn over `nblocks` blocks of its type, src -> dst, on
+     * stream s, with `grid` CTAs of GPU_CTA_THREADS (any grid is correct). */
     int (*launch)(struct gpu_rt *rt, gpu_fn fn, gpu_stream s, gpu_dptr src, gpu_dptr dst,
                   uint64_t nblocks, unsigned grid);
 
@@ -90,9 +91,10 @@ struct gpu_ops {
 extern const struct gpu_ops gpu_ops_cuda;
 extern const struct gpu_ops gpu_ops_hip;
 
-/* Grid size for `nblocks` blocks: GPU_THREADS_PER_BLOCK threads a block,
- * at most `max_grid` CTAs (the kernel strides past the grid). */
-unsigned gpu_grid_for(uint64_t nblocks, unsigned max_grid);
+/* Grid size for a launch that writes `nvalues` values: one thread per
+ * GPU_VALUES_PER_THREAD, at most `max_grid` CTAs (the kernel strides past
+ * the grid). */
+unsigned gpu_grid_for(uint64_t nvalues, unsigned max_grid);
 
 /* Status codes every runtime shares (CUDA's numbering, which HIP follows)
  * that leave a context unusable. */

@@ -44,9 +44,9 @@ struct gpu {
     char source[GPU_REASON_MAX]; /* where the code object came from */
     double load_ms;              /* runtime start + module load */
     size_t start_bytes;          /* resident memory the start added */
-    uint64_t chunk;              /* blocks per pipeline chunk */
+    uint64_t chunk;              /* values per pipeline chunk */
     unsigned grid_max;           /* CTAs per launch, at most */
-    size_t in_block, out_block;  /* bytes per block in and out, largest type */
+    size_t chunk_in, chunk_out;  /* bytes of a chunk in (largest type) and out */
     struct lane *free_lanes;
     unsigned nlanes;
     struct pin *pins; /* gpu_host_alloc()'s live allocations */

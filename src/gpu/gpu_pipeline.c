@@ -1,10 +1,11 @@
 /* gpu_pipeline.c - pinned host memory, lanes, and the transfer pipeline
  * that runs a kernel over host memory.
  *
- * A read of n blocks is cut into chunks of g->chunk blocks. Each chunk goes
+ * A read of n blocks is cut into chunks of g->chunk values. Each chunk goes
  * host->device, through the kernel and device->host on one of two streams,
  * alternately, so one chunk's copy-out overlaps the next one's copy-in and
- * kernel; the device->host copy (4 bytes out per 0.5625 in for Q4_0) is
+ * kernel; the device->host copy (4 bytes out per 0.5625 in for Q4_0 and
+ * Q4_K, per 1.0625 for Q8_0) is
  * what bounds the whole. Copies run at PCIe speed only from page-locked
  * memory: src and dst that came from gpu_host_alloc() are used as they are,
  * any other memory is staged through the lane's own pinned buffers.
@@ -52,9 +53,9 @@ static int lane_init(struct gpu *g, struct lane *l, char *why, size_t whylen)
         if ((rc = be->stream_new(g->rt, &l->stream[k])) != 0)
             break;
         call = "device alloc";
-        if ((rc = be->dev_alloc(g->rt, &l->din[k], g->chunk * g->in_block)) != 0)
+        if ((rc = be->dev_alloc(g->rt, &l->din[k], g->chunk_in)) != 0)
             break;
-        rc = be->dev_alloc(g->rt, &l->dout[k], g->chunk * g->out_block);
+        rc = be->dev_alloc(g->rt, &l->dout[k], g->chunk_out);
     }
     if (rc != 0)
         gpu_runtime_failed(g, call, rc, why, whylen);
@@ -105,9 +106,9 @@ static int lane_staging(struct gpu *g, struct lane *l, char *why, size_t whylen)
     for (int k = 0; k < GPU_NSTREAMS; k++) {
         int rc = 0;
         if (!l->hin[k])
-            rc = g->be->host_alloc(g->rt, &l->hin[k], g->chunk * g->in_block);
+            rc = g->be->host_alloc(g->rt, &l->hin[k], g->chunk_in);
         if (rc == 0 && !l->hout[k])
-            rc = g->be->host_alloc(g->rt, &l->hout[k], g->chunk * g->out_block);
+            rc = g->be->host_alloc(g->rt, &l->hout[k], g->chunk_out);
         if (rc != 0) {
             gpu_runtime_failed(g, "pinned alloc", rc, why, whylen);
             return -1;
@@ -196,7 +197,8 @@ void gpu_host_free(struct gpu *g, void *p, size_t bytes, bool pinned)
 /* One read's walk through the lane: which chunk each stream holds. */
 struct flight {
     gpu_fn fn;
-    size_t in_block, out_block; /* bytes per block of this type */
+    size_t in_block, out_block;         /* bytes per block of this type */
+    uint64_t block_elems, chunk_blocks; /* values per block; blocks per chunk */
     const uint8_t *src;
     uint8_t *dst;
     bool src_pinned, dst_pinned;
@@ -237,7 +239,7 @@ static int chunk_start(struct gpu *g, struct lane *l, struct flight *f, int k, u
         return -1;
     }
     if ((rc = be->launch(g->rt, f->fn, l->stream[k], l->din[k], l->dout[k], n,
-                         gpu_grid_for(n, g->grid_max))) != 0) {
+                         gpu_grid_for(n * f->block_elems, g->grid_max))) != 0) {
         gpu_runtime_failed(g, "kernel launch", rc, why, whylen);
         return -1;
     }
@@ -257,7 +259,7 @@ static int run_chunks(struct gpu *g, struct lane *l, struct flight *f, uint64_t 
     int rc = 0;
     for (uint64_t i = 0; b0 < nblocks && rc == 0; i++) {
         int k = (int)(i % GPU_NSTREAMS);
-        uint64_t n = nblocks - b0 < g->chunk ? nblocks - b0 : g->chunk;
+        uint64_t n = nblocks - b0 < f->chunk_blocks ? nblocks - b0 : f->chunk_blocks;
         rc = chunk_finish(g, l, f, k, why, whylen);
         if (rc == 0)
             rc = chunk_start(g, l, f, k, b0, n, why, whylen);
@@ -298,6 +300,8 @@ int gpu_decode(struct gpu *g, uint32_t type, const void *src, uint64_t nblocks, 
         .fn = g->kernel[type],
         .in_block = ti->block_bytes,
         .out_block = (size_t)ti->block_elems * sizeof(float),
+        .block_elems = ti->block_elems,
+        .chunk_blocks = g->chunk / ti->block_elems,
         .src = src,
         .dst = (uint8_t *)dst,
     };

@@ -2,8 +2,9 @@
 #
 # Provides WORK (a temporary directory, removed at exit after the mounts are
 # gone), make_model OUT ARGS... (tests/tools/gguf_writer.py random),
-# compare_mounts GOT WANT (cmp of every tensor file), and q4_0_rows MNT
-# (the .control rows of Q4_0 tensors: name, path, reason; tab-separated).
+# compare_mounts GOT WANT (cmp of every tensor file), q4_0_rows MNT (the
+# .control rows of Q4_0 tensors: name, path, reason; tab-separated) and
+# type_rows MNT TYPE,TYPE... (the same for tensors of the types listed).
 
 set -u
 : "${SRCDIR:?SRCDIR must be set (meson test sets it)}"
@@ -56,4 +57,8 @@ compare_mounts() {
 
 q4_0_rows() {
     awk -F'\t' '$2 == "q4_0" { print $1 "\t" $5 "\t" $6 }' "$1/.control"
+}
+
+type_rows() {
+    awk -F'\t' -v types=",$2," 'index(types, "," $2 ",") { print $1 "\t" $5 "\t" $6 }' "$1/.control"
 }

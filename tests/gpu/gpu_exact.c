@@ -1,14 +1,19 @@
-/* gpu_exact - the GPU's Q4_0 decode against the CPU's scalar reference,
- * with memcmp: signed zeros and NaN payloads must match too.
+/* gpu_exact - every GPU type's decode (the type table's gpu_kernel column:
+ * Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) against the CPU's scalar
+ * reference, with memcmp: signed zeros and NaN payloads must match too.
  *
  * Exits 77 when no GPU can be had (the reason is printed), so it runs
- * everywhere and means something only where a GPU is. Cases: one block, odd
- * counts, every fp16 scale with every nibble, the sizes around the
- * pipeline's chunk boundaries, pinned and pageable memory at odd offsets,
- * eight concurrent callers, and a read of more than 2^31 elements when the
- * host has the memory for it. The kernel is also launched directly (the
- * pipeline cuts reads into chunks): over all of that huge input at once, and
- * with tiny grids, so the 64-bit indexing and the grid stride are exercised.
+ * everywhere and means something only where a GPU is. Cases, for each
+ * type: one block, every fp16 value in every fp16 field (both fields of
+ * the types with two, so NaN meets NaN), random blocks from
+ * tests/lib/random_blocks.h at the sizes around the pipeline's chunk
+ * boundaries, pinned and pageable memory at odd offsets, and tiny grids.
+ * Then: Q8_0 with every scale times 1 (the fp16 conversion itself, all
+ * 65536 inputs), Q4_0 with every nibble and nibble 8 (signed zeros), eight
+ * concurrent callers on different types, and a Q4_0 read of more than 2^31
+ * elements when the host has the memory for it, through the pipeline and in
+ * one kernel launch, so the 64-bit indexing and the grid stride are
+ * exercised.
  */
 #include "common/facts.h"
 #include "decode/dequant.h"
@@ -23,170 +28,244 @@
 #include <string.h>
 #include <unistd.h>
 
-#define Q4_0_BYTES 18
-#define CHUNK ((uint64_t)1 << 15) /* gpu.c's default chunk, in blocks */
+#define CHUNK_VALUES ((uint64_t)1 << 20) /* gpu.c's default chunk */
 
 static struct gpu *gpu;
 static int failures;
 
+/* The types the type table gives a kernel. */
+static uint32_t gpu_types[16];
+static size_t n_gpu_types;
+
+/* The geometry of the type under test. */
+struct ty {
+    uint32_t id;
+    const char *name;
+    uint64_t elems, bytes; /* per block */
+    uint64_t chunk;        /* blocks per pipeline chunk */
+};
+
+static struct ty ty_of(uint32_t id)
+{
+    const struct ggml_type_info *ti = ggml_type_find(id);
+    return (struct ty){id, ti->name, ti->block_elems, ti->block_bytes,
+                       CHUNK_VALUES / ti->block_elems};
+}
+
 /* Random blocks from the shared generator (tests/lib/random_blocks.h),
  * which plants the hard scales (signed zeros, subnormals, infinities, NaNs)
  * and nibble 8. */
-static void fill_random(uint8_t *b, uint64_t nblocks, uint64_t seed)
+static void fill_random(const struct ty *t, uint8_t *b, uint64_t nblocks, uint64_t seed)
 {
     struct rb_rng r = {seed};
-    rb_fill(GT_Q4_0, nblocks, &r, b);
+    rb_fill(t->id, nblocks, &r, b);
 }
 
-/* gpu_decode() of Q4_0, with the backend used worded as the read path
- * records it. */
-static int gpu_q4_0(struct gpu *g, const void *src, uint64_t nblocks, float *dst, const char **path,
-                    char *why, size_t whylen)
+/* gpu_decode(), with the backend used worded as the read path records it. */
+static int gpu_path(struct gpu *g, uint32_t type, const void *src, uint64_t nblocks, float *dst,
+                    const char **path, char *why, size_t whylen)
 {
     enum gpu_backend used;
-    int rc = gpu_decode(g, GT_Q4_0, src, nblocks, dst, &used, why, whylen);
+    int rc = gpu_decode(g, type, src, nblocks, dst, &used, why, whylen);
     if (rc == 0)
         *path = used == GPU_BACKEND_HIP ? "gpu-hip" : "gpu-cuda";
     return rc;
 }
 
+/* Say where dst and ref first differ, with the block's bytes. */
+static void report_diff(const struct ty *t, const char *what, const uint8_t *src, const float *dst,
+                        const float *ref, uint64_t nvalues)
+{
+    for (uint64_t i = 0; i < nvalues; i++) {
+        uint32_t a, b;
+        memcpy(&a, dst + i, 4);
+        memcpy(&b, ref + i, 4);
+        if (a == b)
+            continue;
+        const uint8_t *blk = src + (i / t->elems) * t->bytes;
+        fprintf(stderr,
+                "FAIL %s %s: element %llu (%llu of its block): gpu %08x, cpu %08x; block:", t->name,
+                what, (unsigned long long)i, (unsigned long long)(i % t->elems), a, b);
+        for (uint64_t k = 0; k < t->bytes && k < 48; k++)
+            fprintf(stderr, " %02x", blk[k]);
+        fprintf(stderr, "%s\n", t->bytes > 48 ? " ..." : "");
+        return;
+    }
+}
+
 /* Decode on both sides and compare; dst is the caller's (any memory). */
-static int check_into(const char *what, const uint8_t *src, uint64_t nblocks, float *dst)
+static int check_into(const struct ty *t, const char *what, const uint8_t *src, uint64_t nblocks,
+                      float *dst)
 {
     char why[512];
     const char *path = NULL;
-    float *ref = malloc(nblocks * 32 * sizeof(float));
+    uint64_t nv = nblocks * t->elems;
+    float *ref = malloc(nv * sizeof(float));
     if (!ref) {
         fprintf(stderr, "%s: out of memory\n", what);
         return -1;
     }
-    memset(dst, 0xa5, nblocks * 32 * sizeof(float)); /* poison: every value must be written */
-    int rc = gpu_q4_0(gpu, src, nblocks, dst, &path, why, sizeof why);
+    memset(dst, 0xa5, nv * sizeof(float)); /* poison: every value must be written */
+    int rc = gpu_path(gpu, t->id, src, nblocks, dst, &path, why, sizeof why);
     if (rc != 0) {
-        fprintf(stderr, "FAIL %s: gpu_q4_0: %s\n", what, why);
+        fprintf(stderr, "FAIL %s %s: gpu_decode: %s\n", t->name, what, why);
         failures++;
-    } else if (dequant_blocks_scalar(GT_Q4_0, src, nblocks, ref) != 0) {
-        fprintf(stderr, "FAIL %s: no scalar Q4_0 decoder\n", what);
+    } else if (dequant_blocks_scalar(t->id, src, nblocks, ref) != 0) {
+        fprintf(stderr, "FAIL %s %s: no scalar decoder\n", t->name, what);
         failures++;
-    } else if (memcmp(dst, ref, nblocks * 32 * sizeof(float)) != 0) {
-        for (uint64_t i = 0; i < nblocks * 32; i++) {
-            uint32_t a, b;
-            memcpy(&a, dst + i, 4);
-            memcpy(&b, ref + i, 4);
-            if (a != b) {
-                const uint8_t *blk = src + (i / 32) * Q4_0_BYTES;
-                fprintf(stderr, "FAIL %s: element %llu: gpu %08x, cpu %08x (d=%02x%02x)\n", what,
-                        (unsigned long long)i, a, b, blk[1], blk[0]);
-                break;
-            }
-        }
+    } else if (memcmp(dst, ref, nv * sizeof(float)) != 0) {
+        report_diff(t, what, src, dst, ref, nv);
         failures++;
     } else {
-        printf("ok   %s (%llu blocks, %s)\n", what, (unsigned long long)nblocks, path);
+        printf("ok   %s %s (%llu blocks, %s)\n", t->name, what, (unsigned long long)nblocks, path);
     }
     free(ref);
     return rc;
 }
 
-static void check(const char *what, const uint8_t *src, uint64_t nblocks)
+static void check(const struct ty *t, const char *what, const uint8_t *src, uint64_t nblocks)
 {
-    float *dst = malloc(nblocks * 32 * sizeof(float));
+    float *dst = malloc(nblocks * t->elems * sizeof(float));
     if (!dst) {
-        fprintf(stderr, "FAIL %s: out of memory\n", what);
+        fprintf(stderr, "FAIL %s %s: out of memory\n", t->name, what);
         failures++;
         return;
     }
-    check_into(what, src, nblocks, dst);
+    check_into(t, what, src, nblocks, dst);
     free(dst);
 }
 
-/* Every fp16 scale, each with all sixteen nibbles in both halves. */
-static void check_all_scales(void)
+/* Offsets of a type's fp16 fields in its block (-1: none). */
+static void f16_fields(uint32_t type, int at[2])
+{
+    at[0] = type == GT_Q6_K ? 208 : 0;
+    at[1] = type == GT_Q4_1 || type == GT_Q5_1 || type == GT_Q4_K || type == GT_Q5_K ? 2 : -1;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+/* 65536 random blocks, block i with fp16 value i in its first field and
+ * the odd multiple 40503 i (a permutation of 16 bits) in its second, so
+ * every value meets quants, and NaN meets NaN and infinity. */
+static void check_all_scales(const struct ty *t)
 {
     uint64_t n = 65536;
-    uint8_t *src = malloc(n * Q4_0_BYTES);
+    int at[2];
+    uint8_t *src = malloc(n * t->bytes);
+    if (!src) {
+        failures++;
+        return;
+    }
+    f16_fields(t->id, at);
+    fill_random(t, src, n, 3);
+    for (uint64_t i = 0; i < n; i++) {
+        put16(src + i * t->bytes + at[0], (uint32_t)i);
+        if (at[1] >= 0)
+            put16(src + i * t->bytes + at[1], (uint32_t)(i * 40503u));
+    }
+    check(t, "every fp16 value in every scale field", src, n);
+    free(src);
+}
+
+/* Q8_0 with every fp16 scale times 1: the output is the converted scale
+ * itself, so this is ggml's fp16 -> fp32 for all 65536 inputs. */
+static void check_fp16_conversion(void)
+{
+    struct ty t = ty_of(GT_Q8_0);
+    uint64_t n = 65536;
+    uint8_t *src = malloc(n * t.bytes);
     if (!src) {
         failures++;
         return;
     }
     for (uint64_t i = 0; i < n; i++) {
-        uint8_t *p = src + i * Q4_0_BYTES;
-        p[0] = (uint8_t)i;
-        p[1] = (uint8_t)(i >> 8);
-        for (int j = 0; j < 16; j++)
-            p[2 + j] = (uint8_t)(j | (15 - j) << 4);
+        put16(src + i * t.bytes, (uint32_t)i);
+        memset(src + i * t.bytes + 2, 1, 32);
     }
-    check("every fp16 scale x every nibble", src, n);
-    /* nibble 8 with a negative scale must give -0.0, not +0.0 */
-    for (uint64_t i = 0; i < n; i++)
-        memset(src + i * Q4_0_BYTES + 2, 0x88, 16);
-    check("nibble 8 (signed zeros)", src, n);
+    check(&t, "every fp16 scale times 1 (the conversion)", src, n);
     free(src);
 }
 
-static void check_sizes(void)
+/* Q4_0: every fp16 scale with all sixteen nibbles in both halves, then
+ * nibble 8, which under a negative scale must give -0.0, not +0.0. */
+static void check_q4_0_nibbles(void)
 {
-    static const uint64_t sizes[] = {1,
-                                     2,
-                                     3,
-                                     7,
-                                     31,
-                                     33,
-                                     255,
-                                     1023,
-                                     4097,
-                                     CHUNK - 1,
-                                     CHUNK,
-                                     CHUNK + 1,
-                                     2 * CHUNK,
-                                     3 * CHUNK + 5,
-                                     5 * CHUNK - 3};
-    uint8_t *src = malloc((5 * CHUNK + 1) * Q4_0_BYTES);
+    struct ty t = ty_of(GT_Q4_0);
+    uint64_t n = 65536;
+    uint8_t *src = malloc(n * t.bytes);
+    if (!src) {
+        failures++;
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t *p = src + i * t.bytes;
+        put16(p, (uint32_t)i);
+        for (int j = 0; j < 16; j++)
+            p[2 + j] = (uint8_t)(j | (15 - j) << 4);
+    }
+    check(&t, "every fp16 scale x every nibble", src, n);
+    for (uint64_t i = 0; i < n; i++)
+        memset(src + i * t.bytes + 2, 0x88, 16);
+    check(&t, "nibble 8 (signed zeros)", src, n);
+    free(src);
+}
+
+static void check_sizes(const struct ty *t)
+{
+    const uint64_t c = t->chunk;
+    const uint64_t sizes[] = {1,    2,     3, 7,     31,    33,        255,
+                              1023, c - 1, c, c + 1, 2 * c, 3 * c + 5, 5 * c - 3};
+    uint8_t *src = malloc((5 * c + 1) * t->bytes);
     char what[64];
     if (!src) {
         failures++;
         return;
     }
-    fill_random(src, 5 * CHUNK + 1, 42);
+    fill_random(t, src, 5 * c + 1, 42);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         snprintf(what, sizeof what, "random blocks, n=%llu", (unsigned long long)sizes[i]);
-        check(what, src, sizes[i]);
+        check(t, what, src, sizes[i]);
     }
     /* a source that starts at an odd address */
-    check("source one block in", src + Q4_0_BYTES, 3 * CHUNK);
-    memmove(src + 1, src, 1000 * Q4_0_BYTES);
-    check("source misaligned by one byte", src + 1, 1000);
+    check(t, "source one block in", src + t->bytes, 3 * c);
+    memmove(src + 1, src, 1000 * t->bytes);
+    check(t, "source misaligned by one byte", src + 1, 1000);
     free(src);
 }
 
 /* src and dst from gpu_host_alloc (pinned), whole and in sub-ranges. */
-static void check_pinned(void)
+static void check_pinned(const struct ty *t)
 {
-    uint64_t n = 3 * CHUNK + 77;
+    uint64_t n = 3 * t->chunk + 77, out = n * t->elems * sizeof(float);
     bool psrc, pdst;
-    uint8_t *src = gpu_host_alloc(gpu, n * Q4_0_BYTES + 1, &psrc);
-    float *dst = gpu_host_alloc(gpu, n * 32 * sizeof(float), &pdst);
+    uint8_t *src = gpu_host_alloc(gpu, n * t->bytes + 1, &psrc);
+    float *dst = gpu_host_alloc(gpu, out, &pdst);
     if (!src || !dst || !psrc || !pdst) {
         fprintf(stderr, "FAIL pinned: gpu_host_alloc gave %s memory\n",
                 src && dst ? "pageable" : "no");
         failures++;
     } else {
-        fill_random(src, n, 7);
-        check_into("pinned src and dst", src, n, dst);
-        check_into("pinned, inner ranges", src + 5 * Q4_0_BYTES, n - 9, dst + 3 * 32);
-        float *pageable = malloc(n * 32 * sizeof(float));
+        fill_random(t, src, n, 7);
+        check_into(t, "pinned src and dst", src, n, dst);
+        check_into(t, "pinned, inner ranges", src + 5 * t->bytes, n - 9, dst + 3 * t->elems);
+        float *pageable = malloc(out);
         if (pageable)
-            check_into("pinned src, pageable dst", src, n, pageable);
+            check_into(t, "pinned src, pageable dst", src, n, pageable);
         free(pageable);
-        memmove(src + 1, src, n * Q4_0_BYTES);
-        check_into("pinned src at an odd address", src + 1, n, dst);
+        memmove(src + 1, src, n * t->bytes);
+        check_into(t, "pinned src at an odd address", src + 1, n, dst);
     }
     if (src)
-        gpu_host_free(gpu, src, n * Q4_0_BYTES + 1, psrc);
+        gpu_host_free(gpu, src, n * t->bytes + 1, psrc);
     if (dst)
-        gpu_host_free(gpu, dst, n * 32 * sizeof(float), pdst);
+        gpu_host_free(gpu, dst, out, pdst);
 }
 
+/* Each thread decodes a type of its own (the kernels run side by side). */
 struct worker {
     int id;
     int failed;
@@ -195,25 +274,26 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    struct ty t = ty_of(gpu_types[(size_t)w->id % n_gpu_types]);
     struct rb_rng rng = {1000 + (uint64_t)w->id};
     for (int round = 0; round < 6; round++) {
-        uint64_t n = 1 + rb_next(&rng) % (2 * CHUNK + 100);
-        uint8_t *src = malloc(n * Q4_0_BYTES);
-        float *dst = malloc(n * 32 * sizeof(float));
-        float *ref = malloc(n * 32 * sizeof(float));
+        uint64_t n = 1 + rb_next(&rng) % (2 * t.chunk + 100), nv = n * t.elems;
+        uint8_t *src = malloc(n * t.bytes);
+        float *dst = malloc(nv * sizeof(float));
+        float *ref = malloc(nv * sizeof(float));
         char why[512];
         const char *path;
         if (!src || !dst || !ref) {
             w->failed = 1;
         } else {
-            fill_random(src, n, rb_next(&rng));
-            if (gpu_q4_0(gpu, src, n, dst, &path, why, sizeof why) != 0) {
-                fprintf(stderr, "FAIL thread %d: %s\n", w->id, why);
+            fill_random(&t, src, n, rb_next(&rng));
+            if (gpu_path(gpu, t.id, src, n, dst, &path, why, sizeof why) != 0) {
+                fprintf(stderr, "FAIL thread %d (%s): %s\n", w->id, t.name, why);
                 w->failed = 1;
-            } else if (dequant_blocks_scalar(GT_Q4_0, src, n, ref) != 0 ||
-                       memcmp(dst, ref, n * 32 * sizeof(float)) != 0) {
-                fprintf(stderr, "FAIL thread %d: %llu blocks differ\n", w->id,
-                        (unsigned long long)n);
+            } else if (dequant_blocks_scalar(t.id, src, n, ref) != 0 ||
+                       memcmp(dst, ref, nv * sizeof(float)) != 0) {
+                fprintf(stderr, "FAIL thread %d: %llu %s blocks differ\n", w->id,
+                        (unsigned long long)n, t.name);
                 w->failed = 1;
             }
         }
@@ -227,31 +307,32 @@ static void *worker_main(void *arg)
 static void check_concurrent(void)
 {
     enum { NT = 8 };
-    pthread_t t[NT];
+    pthread_t th[NT];
     struct worker w[NT];
     int started = 0, bad = 0;
     for (int i = 0; i < NT; i++) {
         w[i] = (struct worker){.id = i};
-        if (pthread_create(&t[i], NULL, worker_main, &w[i]) == 0)
+        if (pthread_create(&th[i], NULL, worker_main, &w[i]) == 0)
             started++;
         else
             break;
     }
     for (int i = 0; i < started; i++) {
-        pthread_join(t[i], NULL);
+        pthread_join(th[i], NULL);
         bad += w[i].failed;
     }
     if (started < NT || bad) {
         fprintf(stderr, "FAIL concurrent: %d threads started, %d failed\n", started, bad);
         failures++;
     } else {
-        printf("ok   %d concurrent callers, 6 reads each\n", NT);
+        printf("ok   %d concurrent callers on %zu types, 6 reads each\n", NT, n_gpu_types);
     }
 }
 
-/* Launch the kernel itself over n blocks with `grid` CTAs: host src ->
- * device -> host dst. 0, 1 when the device lacks the memory, -1 on error. */
-static int direct(const uint8_t *src, uint64_t n, float *dst, unsigned grid)
+/* Launch the type's kernel itself over n blocks with `grid` CTAs: host src
+ * -> device -> host dst. 0, 1 when the device lacks the memory, -1 on
+ * error. */
+static int direct(const struct ty *t, const uint8_t *src, uint64_t n, float *dst, unsigned grid)
 {
     const struct gpu_ops *be;
     struct gpu_rt *rt;
@@ -260,20 +341,21 @@ static int direct(const uint8_t *src, uint64_t n, float *dst, unsigned grid)
     gpu_fn kernel;
     char why[512];
     int rc;
-    if (gpu_runtime(gpu, GT_Q4_0, &be, &rt, &kernel, why, sizeof why) != 0) {
-        fprintf(stderr, "FAIL direct launch: %s\n", why);
+    uint64_t in = n * t->bytes, out = n * t->elems * sizeof(float);
+    if (gpu_runtime(gpu, t->id, &be, &rt, &kernel, why, sizeof why) != 0 || kernel == NULL) {
+        fprintf(stderr, "FAIL direct launch (%s): %s\n", t->name, kernel ? why : "no kernel");
         return -1;
     }
-    if (be->dev_alloc(rt, &din, n * Q4_0_BYTES) != 0 || be->dev_alloc(rt, &dout, n * 128) != 0) {
+    if (be->dev_alloc(rt, &din, in) != 0 || be->dev_alloc(rt, &dout, out) != 0) {
         rc = 1;
     } else {
         rc = be->stream_new(rt, &s);
         if (rc == 0)
-            rc = be->h2d(rt, din, src, n * Q4_0_BYTES, s);
+            rc = be->h2d(rt, din, src, in, s);
         if (rc == 0)
             rc = be->launch(rt, kernel, s, din, dout, n, grid);
         if (rc == 0)
-            rc = be->d2h(rt, dst, dout, n * 128, s);
+            rc = be->d2h(rt, dst, dout, out, s);
         if (rc == 0)
             rc = be->stream_sync(rt, s);
         if (rc != 0) {
@@ -292,38 +374,40 @@ static int direct(const uint8_t *src, uint64_t n, float *dst, unsigned grid)
 
 /* Compare dst with the reference slice by slice; returns the first block of
  * the first differing slice, or n. */
-static uint64_t compare_slices(const uint8_t *src, uint64_t n, const float *dst, float *ref,
-                               uint64_t slice)
+static uint64_t compare_slices(const struct ty *t, const uint8_t *src, uint64_t n, const float *dst,
+                               float *ref, uint64_t slice)
 {
     for (uint64_t b = 0; b < n; b += slice) {
         uint64_t k = n - b < slice ? n - b : slice;
-        dequant_blocks_scalar(GT_Q4_0, src + b * Q4_0_BYTES, k, ref);
-        if (memcmp(dst + b * 32, ref, k * 32 * sizeof(float)) != 0)
+        dequant_blocks_scalar(t->id, src + b * t->bytes, k, ref);
+        if (memcmp(dst + b * t->elems, ref, k * t->elems * sizeof(float)) != 0)
             return b;
     }
     return n;
 }
 
 /* Grids far smaller than the input: every thread strides many times. */
-static void check_grids(void)
+static void check_grids(const struct ty *t)
 {
     static const unsigned grids[] = {1, 3, 7, 1000};
-    uint64_t n = 4099;
-    uint8_t *src = malloc(n * Q4_0_BYTES);
-    float *dst = malloc(n * 128), *ref = malloc(n * 128);
+    uint64_t n = 4099, out = n * t->elems * sizeof(float);
+    uint8_t *src = malloc(n * t->bytes);
+    float *dst = malloc(out), *ref = malloc(out);
     if (src && dst && ref) {
-        fill_random(src, n, 5);
+        fill_random(t, src, n, 5);
         for (size_t i = 0; i < sizeof grids / sizeof grids[0]; i++) {
-            memset(dst, 0xa5, n * 128);
-            int rc = direct(src, n, dst, grids[i]);
-            if (rc == 0 && compare_slices(src, n, dst, ref, n) == n) {
-                printf("ok   kernel with a grid of %u CTAs (%llu blocks)\n", grids[i],
+            memset(dst, 0xa5, out);
+            int rc = direct(t, src, n, dst, grids[i]);
+            if (rc == 0 && compare_slices(t, src, n, dst, ref, n) == n) {
+                printf("ok   %s kernel with a grid of %u CTAs (%llu blocks)\n", t->name, grids[i],
                        (unsigned long long)n);
             } else {
-                fprintf(stderr, "FAIL kernel with a grid of %u CTAs\n", grids[i]);
+                fprintf(stderr, "FAIL %s kernel with a grid of %u CTAs\n", t->name, grids[i]);
                 failures++;
             }
         }
+    } else {
+        failures++;
     }
     free(src);
     free(dst);
@@ -333,14 +417,15 @@ static void check_grids(void)
 /* More than 2^31 elements in one call: 64-bit indexing all the way. */
 static void check_huge(void)
 {
+    struct ty t = ty_of(GT_Q4_0);
     uint64_t n = ((uint64_t)1 << 26) + 3, slice = (uint64_t)1 << 20;
-    size_t need = n * (Q4_0_BYTES + 32 * sizeof(float)) + slice * 32 * sizeof(float);
+    size_t need = n * (t.bytes + 32 * sizeof(float)) + slice * 32 * sizeof(float);
     long pages = sysconf(_SC_AVPHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || psize <= 0 || (uint64_t)pages * (uint64_t)psize < need + need / 4) {
         printf("skip > 2^31 elements: needs %.1f GiB of free memory\n", need / 1073741824.0);
         return;
     }
-    uint8_t *src = malloc(n * Q4_0_BYTES);
+    uint8_t *src = malloc(n * t.bytes);
     float *dst = malloc(n * 32 * sizeof(float));
     float *ref = malloc(slice * 32 * sizeof(float));
     char why[512];
@@ -348,13 +433,13 @@ static void check_huge(void)
     if (!src || !dst || !ref) {
         printf("skip > 2^31 elements: allocation failed\n");
     } else {
-        fill_random(src, n, 99);
+        fill_random(&t, src, n, 99);
         memset(dst, 0xa5, n * 32 * sizeof(float));
-        if (gpu_q4_0(gpu, src, n, dst, &path, why, sizeof why) != 0) {
+        if (gpu_path(gpu, t.id, src, n, dst, &path, why, sizeof why) != 0) {
             fprintf(stderr, "FAIL > 2^31 elements: %s\n", why);
             failures++;
         } else {
-            uint64_t bad = compare_slices(src, n, dst, ref, slice);
+            uint64_t bad = compare_slices(&t, src, n, dst, ref, slice);
             if (bad != n) {
                 fprintf(stderr, "FAIL > 2^31 elements: differs in blocks from %llu\n",
                         (unsigned long long)bad);
@@ -365,10 +450,10 @@ static void check_huge(void)
         }
         /* and in one kernel launch, with the grid gpu.c would use */
         memset(dst, 0xa5, n * 32 * sizeof(float));
-        int rc = direct(src, n, dst, gpu_grid_for(n, 1u << 16));
+        int rc = direct(&t, src, n, dst, gpu_grid_for(n * 32, 1u << 16));
         if (rc == 1) {
             printf("skip > 2^31 elements in one launch: not enough device memory\n");
-        } else if (rc != 0 || compare_slices(src, n, dst, ref, slice) != n) {
+        } else if (rc != 0 || compare_slices(&t, src, n, dst, ref, slice) != n) {
             fprintf(stderr, "FAIL > 2^31 elements in one kernel launch\n");
             failures++;
         } else {
@@ -380,24 +465,36 @@ static void check_huge(void)
     free(ref);
 }
 
+/* The types with a kernel, from the table. */
+static void find_gpu_types(void)
+{
+    for (uint32_t id = 0; id < 64 && n_gpu_types < sizeof gpu_types / sizeof gpu_types[0]; id++) {
+        const struct ggml_type_info *ti = ggml_type_find(id);
+        if (ti != NULL && ti->gpu_kernel != NULL)
+            gpu_types[n_gpu_types++] = id;
+    }
+}
+
 int main(void)
 {
     struct gpu_options opt = {.backend = GPU_BACKEND_AUTO, .device = 0};
     const char *dev = getenv("GGUFFS_GPU_DEVICE");
     if (dev)
         opt.device = atoi(dev);
+    find_gpu_types();
     gpu = gpu_new(&opt);
     if (!gpu) {
         fprintf(stderr, "gpu_new: out of memory\n");
         return 1;
     }
-    uint8_t one[Q4_0_BYTES];
+    struct ty q4 = ty_of(GT_Q4_0);
+    uint8_t one[18];
     float out[32];
     char why[512];
     const char *path;
-    fill_random(one, 1, 1);
-    if (gpu_q4_0(gpu, one, 1, out, &path, why, sizeof why) != 0) {
-        printf("SKIP: no GPU for gpu_q4_0 (backend auto): %s\n", why);
+    fill_random(&q4, one, 1, 1);
+    if (gpu_path(gpu, GT_Q4_0, one, 1, out, &path, why, sizeof why) != 0) {
+        printf("SKIP: no GPU for gpu_decode (backend auto): %s\n", why);
         gpu_free(gpu);
         return 77;
     }
@@ -408,12 +505,19 @@ int main(void)
             printf("# %s: %s\n", facts_key(f, i), facts_value(f, i));
     }
     facts_free(f);
-    check("one block", one, 1);
-    check_all_scales();
-    check_sizes();
-    check_pinned();
+    for (size_t i = 0; i < n_gpu_types; i++) {
+        struct ty t = ty_of(gpu_types[i]);
+        uint8_t blk[256];
+        fill_random(&t, blk, 1, 1);
+        check(&t, "one block", blk, 1);
+        check_all_scales(&t);
+        check_sizes(&t);
+        check_pinned(&t);
+        check_grids(&t);
+    }
+    check_fp16_conversion();
+    check_q4_0_nibbles();
     check_concurrent();
-    check_grids();
     check_huge();
     gpu_free(gpu);
     if (failures) {
