@@ -257,8 +257,9 @@ static void host_to_host(struct gpu *g, const struct ty *t, const char *name, ui
                        ? (double)in / (h2d_gbs * 1e9)
                        : (double)out / (d2h_gbs * 1e9);
     double secs_med = median(secs, reps);
-    snprintf(what, sizeof what, "gpu_decode %s %s, %s%s", t->name, name,
-             pin ? "pinned" : "pageable", same ? "" : " (BITS DIFFER)");
+    /* "gpu_q4_0 4096x11008, pinned": bench/run finds its row by that name */
+    snprintf(what, sizeof what, "gpu_%s %s, %s%s", t->name, name, pin ? "pinned" : "pageable",
+             same ? "" : " (BITS DIFFER)");
     row(what, (double)(in + out), secs_med, "PCIe floor", floor / secs_med);
     if (pin) {
         gpu_host_free(g, src, in, ps);

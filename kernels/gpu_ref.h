@@ -20,6 +20,14 @@
 
 #include "gpu_compat.h"
 
+/* The device's own result of one operation. tests/gpu/kernel_on_host.cpp
+ * builds these kernels as host C++ and defines it to turn every NaN into
+ * the canonical one, as a GPU does, to check the NaN rules below on any
+ * machine. */
+#ifndef GPU_RAW
+#define GPU_RAW(x) (x)
+#endif
+
 #define REF_QUIET 0x00400000u
 #define REF_INDEFINITE 0xffc00000u
 
@@ -65,19 +73,19 @@ static __device__ __forceinline__ float ref_nan(float a, float b)
 
 static __device__ __forceinline__ float ref_mul(float a, float b)
 {
-    float r = a * b;
+    float r = GPU_RAW(a * b);
     return ref_isnan_bits(gguffs_as_uint(r)) ? ref_nan(a, b) : r;
 }
 
 static __device__ __forceinline__ float ref_add(float a, float b)
 {
-    float r = a + b;
+    float r = GPU_RAW(a + b);
     return ref_isnan_bits(gguffs_as_uint(r)) ? ref_nan(a, b) : r;
 }
 
 static __device__ __forceinline__ float ref_sub(float a, float b)
 {
-    float r = a - b;
+    float r = GPU_RAW(a - b);
     return ref_isnan_bits(gguffs_as_uint(r)) ? ref_nan(a, b) : r;
 }
 

@@ -220,7 +220,7 @@ struct option_row {
 
 static const struct option_row rows[] = {
     {"backend", "auto|cpu|hip|cuda", set_backend, 0, "auto, cpu, hip or cuda", false,
-     "Q4_0 decoder (default auto: HIP, else CUDA, else CPU)"},
+     "GPU decoder (default auto: HIP, else CUDA, else CPU)"},
     {"device", "N", set_device, 0, "a GPU ordinal from 0 to 1023", false,
      "GPU ordinal (default 0)"},
     {"cache_size", "SIZE", set_cache_size, 0, "a size of at least 1M, e.g. 256M", false,
