@@ -3,9 +3,9 @@
  * One kernel per ggml type, all in this one code object (loaded once, the
  * kernels looked up by the names the type table gives). Each follows ggml's
  * CPU dequantize_row_* (and src/decode/dequant.c, which mirrors it)
- * operation for operation through gpu_ref.h: the quant as an integer,
- * converted to float at the point the reference converts it, then the
- * same multiplies and subtractions in the same order. Never fold them:
+ * operation for operation (xmul, xadd, xsub of gpu_ref.h): the quant as
+ * an integer, converted to float at the point the reference converts it,
+ * then the same multiplies and subtractions in the same order. Never fold them:
  * Q4_0 as d * q + (-8 * d) gives +0.0 where the reference gives -0.0, and
  * Q4_K as fma(d1, q, -m1) rounds once where the reference rounds twice.
  *
@@ -25,7 +25,9 @@
  */
 #include "gpu_ref.h"
 
-/* A grid-strided loop over nblocks * per items of four values. */
+/* A grid-strided loop over nblocks * per items of four values, each
+ * decoded with the device's arithmetic and, only if a value came out NaN,
+ * again with the reference's NaN rules (gpu_ref.h). */
 #define ITEMS_KERNEL(name, per, decode)                                                            \
     GGUFFS_KERNEL void name(const uint8_t *__restrict__ src, float *__restrict__ dst,              \
                             uint64_t nblocks)                                                      \
@@ -33,9 +35,15 @@
         uint64_t total = nblocks * (per);                                                          \
         uint64_t stride = (uint64_t)gridDim.x * blockDim.x;                                        \
         float4 *out = (float4 *)dst;                                                               \
-        for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;             \
-             i += stride)                                                                          \
-            gguffs_store_stream(out + i, decode(src, i / (per), (uint32_t)(i % (per))));           \
+        for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;              \
+             i += stride) {                                                                        \
+            uint64_t b = i / (per);                                                                \
+            uint32_t t = (uint32_t)(i % (per));                                                    \
+            float4 v = decode<false>(src, b, t);                                                   \
+            if (any_nan(v))                                                                        \
+                v = decode<true>(src, b, t);                                                       \
+            gguffs_store_stream(out + i, v);                                                       \
+        }                                                                                          \
     }
 
 /* ------------------------------------------------------ 32-value blocks --
@@ -51,30 +59,32 @@ static __device__ __forceinline__ uint32_t nibbles(const uint8_t *qs, uint32_t t
 }
 
 /* Q4_0 (18 bytes: d, qs[16]): (nibble - 8) * d. */
+template <bool R>
 static __device__ __forceinline__ float4 q4_0_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 18;
     float d = ref_fp16(ld16(blk));
     uint32_t q = nibbles(blk + 2, t);
     float4 v;
-    v.x = ref_mul((float)((int)byte_of(q, 0) - 8), d);
-    v.y = ref_mul((float)((int)byte_of(q, 1) - 8), d);
-    v.z = ref_mul((float)((int)byte_of(q, 2) - 8), d);
-    v.w = ref_mul((float)((int)byte_of(q, 3) - 8), d);
+    v.x = xmul<R>((float)((int)byte_of(q, 0) - 8), d);
+    v.y = xmul<R>((float)((int)byte_of(q, 1) - 8), d);
+    v.z = xmul<R>((float)((int)byte_of(q, 2) - 8), d);
+    v.w = xmul<R>((float)((int)byte_of(q, 3) - 8), d);
     return v;
 }
 
 /* Q4_1 (20 bytes: d, m, qs[16]): nibble * d + m. */
+template <bool R>
 static __device__ __forceinline__ float4 q4_1_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 20;
     float d = ref_fp16(ld16(blk)), m = ref_fp16(ld16(blk + 2));
     uint32_t q = nibbles(blk + 4, t);
     float4 v;
-    v.x = ref_add(ref_mul((float)byte_of(q, 0), d), m);
-    v.y = ref_add(ref_mul((float)byte_of(q, 1), d), m);
-    v.z = ref_add(ref_mul((float)byte_of(q, 2), d), m);
-    v.w = ref_add(ref_mul((float)byte_of(q, 3), d), m);
+    v.x = xadd<R>(xmul<R>((float)byte_of(q, 0), d), m);
+    v.y = xadd<R>(xmul<R>((float)byte_of(q, 1), d), m);
+    v.z = xadd<R>(xmul<R>((float)byte_of(q, 2), d), m);
+    v.w = xadd<R>(xmul<R>((float)byte_of(q, 3), d), m);
     return v;
 }
 
@@ -87,44 +97,47 @@ static __device__ __forceinline__ uint32_t fifth_bits(uint32_t qh, uint32_t t)
 }
 
 /* Q5_0 (22 bytes: d, qh[4], qs[16]): (5-bit value - 16) * d. */
+template <bool R>
 static __device__ __forceinline__ float4 q5_0_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 22;
     float d = ref_fp16(ld16(blk));
     uint32_t q = nibbles(blk + 6, t) | fifth_bits(ld32_2(blk + 2), t);
     float4 v;
-    v.x = ref_mul((float)((int)byte_of(q, 0) - 16), d);
-    v.y = ref_mul((float)((int)byte_of(q, 1) - 16), d);
-    v.z = ref_mul((float)((int)byte_of(q, 2) - 16), d);
-    v.w = ref_mul((float)((int)byte_of(q, 3) - 16), d);
+    v.x = xmul<R>((float)((int)byte_of(q, 0) - 16), d);
+    v.y = xmul<R>((float)((int)byte_of(q, 1) - 16), d);
+    v.z = xmul<R>((float)((int)byte_of(q, 2) - 16), d);
+    v.w = xmul<R>((float)((int)byte_of(q, 3) - 16), d);
     return v;
 }
 
 /* Q5_1 (24 bytes: d, m, qh[4], qs[16]): 5-bit value * d + m. */
+template <bool R>
 static __device__ __forceinline__ float4 q5_1_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 24;
     float d = ref_fp16(ld16(blk)), m = ref_fp16(ld16(blk + 2));
     uint32_t q = nibbles(blk + 8, t) | fifth_bits(ld32_2(blk + 4), t);
     float4 v;
-    v.x = ref_add(ref_mul((float)byte_of(q, 0), d), m);
-    v.y = ref_add(ref_mul((float)byte_of(q, 1), d), m);
-    v.z = ref_add(ref_mul((float)byte_of(q, 2), d), m);
-    v.w = ref_add(ref_mul((float)byte_of(q, 3), d), m);
+    v.x = xadd<R>(xmul<R>((float)byte_of(q, 0), d), m);
+    v.y = xadd<R>(xmul<R>((float)byte_of(q, 1), d), m);
+    v.z = xadd<R>(xmul<R>((float)byte_of(q, 2), d), m);
+    v.w = xadd<R>(xmul<R>((float)byte_of(q, 3), d), m);
     return v;
 }
 
 /* Q8_0 (34 bytes: d, qs[32] signed): q * d. */
+template <bool R>
 static __device__ __forceinline__ float4 q8_0_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 34;
     float d = ref_fp16(ld16(blk));
     uint32_t q = ld32_2(blk + 2 + 4 * t);
     float4 v;
-    v.x = ref_mul((float)(int8_t)byte_of(q, 0), d);
-    v.y = ref_mul((float)(int8_t)byte_of(q, 1), d);
-    v.z = ref_mul((float)(int8_t)byte_of(q, 2), d);
-    v.w = ref_mul((float)(int8_t)byte_of(q, 3), d);
+    v.x = xmul<R>((float)(int8_t)byte_of(q, 0), d);
+    v.y = xmul<R>((float)(int8_t)byte_of(q, 1), d);
+    v.z = xmul<R>((float)(int8_t)byte_of(q, 2), d);
+    v.w = xmul<R>((float)(int8_t)byte_of(q, 3), d);
     return v;
 }
 
@@ -148,17 +161,19 @@ static __device__ __forceinline__ void scale_min_k4(const uint8_t *q, uint32_t s
 }
 
 /* d1 * q - m1 for the four values in the bytes of q. */
+template <bool R>
 static __device__ __forceinline__ float4 scaled_minus(uint32_t q, float d1, float m1)
 {
     float4 v;
-    v.x = ref_sub(ref_mul(d1, (float)byte_of(q, 0)), m1);
-    v.y = ref_sub(ref_mul(d1, (float)byte_of(q, 1)), m1);
-    v.z = ref_sub(ref_mul(d1, (float)byte_of(q, 2)), m1);
-    v.w = ref_sub(ref_mul(d1, (float)byte_of(q, 3)), m1);
+    v.x = xsub<R>(xmul<R>(d1, (float)byte_of(q, 0)), m1);
+    v.y = xsub<R>(xmul<R>(d1, (float)byte_of(q, 1)), m1);
+    v.z = xsub<R>(xmul<R>(d1, (float)byte_of(q, 2)), m1);
+    v.w = xsub<R>(xmul<R>(d1, (float)byte_of(q, 3)), m1);
     return v;
 }
 
 /* Q4_K (144 bytes: d, dmin, scales[12], qs[128]). */
+template <bool R>
 static __device__ __forceinline__ float4 q4_k_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 144;
@@ -167,11 +182,12 @@ static __device__ __forceinline__ float4 q4_k_item(const uint8_t *src, uint64_t 
     scale_min_k4(blk + 4, s, &sc, &m);
     uint32_t q = *(const uint32_t *)(blk + 16 + 32 * (s / 2) + l);
     q = (s & 1u) ? (q >> 4) & 0x0f0f0f0fu : q & 0x0f0f0f0fu;
-    return scaled_minus(q, ref_mul(d, (float)sc), ref_mul(dmin, (float)m));
+    return scaled_minus<R>(q, xmul<R>(d, (float)sc), xmul<R>(dmin, (float)m));
 }
 
 /* Q5_K (176 bytes: d, dmin, scales[12], qh[32], qs[128]): the fifth bit of
  * output l of sub-block s is bit s of qh[l] (ggml's u1, u2), adding 16. */
+template <bool R>
 static __device__ __forceinline__ float4 q5_k_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 176;
@@ -182,7 +198,7 @@ static __device__ __forceinline__ float4 q5_k_item(const uint8_t *src, uint64_t 
     q = (s & 1u) ? (q >> 4) & 0x0f0f0f0fu : q & 0x0f0f0f0fu;
     uint32_t h = *(const uint32_t *)(blk + 16 + l);
     q |= ((h >> s) & 0x01010101u) << 4;
-    return scaled_minus(q, ref_mul(d, (float)sc), ref_mul(dmin, (float)m));
+    return scaled_minus<R>(q, xmul<R>(d, (float)sc), xmul<R>(dmin, (float)m));
 }
 
 /* Q6_K (210 bytes: ql[128], qh[64], scales[16] signed, d). Outputs come in
@@ -190,6 +206,7 @@ static __device__ __forceinline__ float4 q5_k_item(const uint8_t *src, uint64_t 
  * low (g 0, 1) or high (g 2, 3) nibbles of ql[64n + l (+32 for g 1, 3)],
  * bits 2g, 2g+1 of qh[32n + l] above them, minus 32, times d * scales[8n +
  * l / 16 + 2g]: (d * sc) * q, as the reference multiplies. */
+template <bool R>
 static __device__ __forceinline__ float4 q6_k_item(const uint8_t *src, uint64_t b, uint32_t t)
 {
     const uint8_t *blk = src + b * 210;
@@ -198,12 +215,12 @@ static __device__ __forceinline__ float4 q6_k_item(const uint8_t *src, uint64_t 
     uint32_t qh = ld32_2(blk + 128 + 32 * n + l);
     uint32_t q = ((g >= 2 ? ql >> 4 : ql) & 0x0f0f0f0fu) | (((qh >> (2 * g)) & 0x03030303u) << 4);
     float d = ref_fp16(ld16(blk + 208));
-    float ds = ref_mul(d, (float)(int8_t)blk[192 + 8 * n + l / 16 + 2 * g]);
+    float ds = xmul<R>(d, (float)(int8_t)blk[192 + 8 * n + l / 16 + 2 * g]);
     float4 v;
-    v.x = ref_mul(ds, (float)((int)byte_of(q, 0) - 32));
-    v.y = ref_mul(ds, (float)((int)byte_of(q, 1) - 32));
-    v.z = ref_mul(ds, (float)((int)byte_of(q, 2) - 32));
-    v.w = ref_mul(ds, (float)((int)byte_of(q, 3) - 32));
+    v.x = xmul<R>(ds, (float)((int)byte_of(q, 0) - 32));
+    v.y = xmul<R>(ds, (float)((int)byte_of(q, 1) - 32));
+    v.z = xmul<R>(ds, (float)((int)byte_of(q, 2) - 32));
+    v.w = xmul<R>(ds, (float)((int)byte_of(q, 3) - 32));
     return v;
 }
 

@@ -9,7 +9,7 @@
  * canonical NaN, x86 SSE returns the first NaN operand made quiet (sign and
  * payload kept), else the second, and for an invalid operation on numbers
  * (Inf * 0, Inf - Inf) its "indefinite" NaN 0xffc00000. ref_mul/ref_add/
- * ref_sub give x86's NaN; the check costs one compare on the common path.
+ * ref_sub give x86's NaN.
  *
  * Operand order matters for NaN only where both operands can be NaN; the
  * kernels write each operation with the operands in the order the
@@ -87,6 +87,32 @@ static __device__ __forceinline__ float ref_sub(float a, float b)
 {
     float r = GPU_RAW(a - b);
     return ref_isnan_bits(gguffs_as_uint(r)) ? ref_nan(a, b) : r;
+}
+
+/* The arithmetic of a kernel's two passes. Pass R = false is the device's
+ * own, which is right unless a value comes out NaN; NaN propagates through
+ * every later operation, so one look at the final values tells, and only
+ * then (rarely: a NaN or infinite scale) the item is decoded again with
+ * R = true, x86's NaN rules. The common path pays one compare per value. */
+template <bool R> static __device__ __forceinline__ float xmul(float a, float b)
+{
+    return R ? ref_mul(a, b) : GPU_RAW(a * b);
+}
+
+template <bool R> static __device__ __forceinline__ float xadd(float a, float b)
+{
+    return R ? ref_add(a, b) : GPU_RAW(a + b);
+}
+
+template <bool R> static __device__ __forceinline__ float xsub(float a, float b)
+{
+    return R ? ref_sub(a, b) : GPU_RAW(a - b);
+}
+
+static __device__ __forceinline__ bool any_nan(float4 v)
+{
+    return ref_isnan_bits(gguffs_as_uint(v.x)) | ref_isnan_bits(gguffs_as_uint(v.y)) |
+           ref_isnan_bits(gguffs_as_uint(v.z)) | ref_isnan_bits(gguffs_as_uint(v.w));
 }
 
 /* Little-endian loads from blocks that are only 2-byte aligned. */
