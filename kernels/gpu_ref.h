@@ -109,10 +109,18 @@ template <bool R> static __device__ __forceinline__ float xsub(float a, float b)
     return R ? ref_sub(a, b) : GPU_RAW(a - b);
 }
 
+static __device__ __forceinline__ uint32_t umax32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Whether any of the four is NaN: the largest magnitude's bits, once. */
 static __device__ __forceinline__ bool any_nan(float4 v)
 {
-    return ref_isnan_bits(gguffs_as_uint(v.x)) | ref_isnan_bits(gguffs_as_uint(v.y)) |
-           ref_isnan_bits(gguffs_as_uint(v.z)) | ref_isnan_bits(gguffs_as_uint(v.w));
+    uint32_t m =
+        umax32(umax32(gguffs_as_uint(v.x) & 0x7fffffffu, gguffs_as_uint(v.y) & 0x7fffffffu),
+               umax32(gguffs_as_uint(v.z) & 0x7fffffffu, gguffs_as_uint(v.w) & 0x7fffffffu));
+    return m > 0x7f800000u;
 }
 
 /* Little-endian loads from blocks that are only 2-byte aligned. */
