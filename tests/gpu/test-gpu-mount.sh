@@ -4,6 +4,8 @@
 # tensor of a type with a GPU kernel: a Q4_0 model (read by concurrent
 # readers too), a Q4_K_M-style mix (Q4_K, Q6_K, F32: llama.cpp's most used
 # quantization) and a model of every GPU type. Skips (77) without a CUDA GPU.
+# gpu-mount-simulated runs it against tests/gpu/sim's libcuda.so.1, whose
+# device is the host.
 . "$(dirname "$0")/gpu-common.sh"
 
 probe=$("$GPU_API" probe cuda) || fail "gpu_api probe failed"
