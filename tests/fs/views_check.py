@@ -279,7 +279,9 @@ def check_ints(d, mnt):
         (dlen,) = struct.unpack("<H", pre[8:10])
         f = io.BytesIO(pre + direct_pread(path, dlen, 10))
         version = np.lib.format.read_magic(f)
-        shape, fortran, dtype = np.lib.format._read_array_header(f, version)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
         hlen = f.tell()
         if shape != tuple(reversed(ne)) or dtype != np.dtype(descr) or fortran or hlen % 64:
             fail("%s: NPY header %r %r %r at %d" % (name, shape, dtype, fortran, hlen))
