@@ -86,6 +86,8 @@ m = json.load(open(sys.argv[1] + "/.meta/model.json"))
 assert len(m["tensors"]) == 11, len(m["tensors"])
 assert m["metadata"]["general.name"]["value"] == "split test"
 assert m["metadata"]["split.count"] == {"type": "u16", "value": 3}, m["metadata"]["split.count"]
+assert [p.rsplit("/", 1)[1] for p in m["shards"]] == ["m-%05d-of-00003.gguf" % i for i in (1, 2, 3)]
+assert [t["shard"] for t in m["tensors"]] == [0] * 3 + [1] * 4 + [2] * 4, [t["shard"] for t in m["tensors"]]
 PY
 
 middle=$W/mnt-middle
@@ -112,8 +114,9 @@ refused() {
     mountpoint -q "$W/mnt-bad" && fusermount3 -u "$W/mnt-bad"
     [ "$rc" = 1 ] || fail "$1: exit status $rc, want 1: $(cat "$out")"
     [ "$(wc -l <"$out")" = 1 ] || fail "$1: not one line: $(cat "$out")"
-    grep -qF -- "$W/$1/$3" "$out" && grep -qE -- "$4" "$out" ||
+    if ! grep -qF -- "$W/$1/$3" "$out" || ! grep -qE -- "$4" "$out"; then
         fail "$1: the message does not name $3 and say /$4/: $(cat "$out")"
+    fi
     echo "$1: $(cat "$out")"
 }
 refused missing 1 m-00003-of-00003.gguf "shard 3 of 3 is missing"
