@@ -10,7 +10,7 @@
 "$PYTHON" - "$W" <<'PY' || fail "cannot write the models"
 import os, sys
 import numpy as np
-from gguf_writer import GGUFWriter, GT, GV, random_tensor_bytes, write_split
+from gguf_writer import GGUFWriter, GT, GV, random_tensor_bytes, split_path, split_writers, write_split
 
 d = sys.argv[1]
 rng = np.random.default_rng(5)
@@ -46,6 +46,13 @@ for sub, keys in bad.items():
     os.mkdir(os.path.join(d, sub))
     write_split(w, os.path.join(d, sub, "m"), 3, keys)
 os.remove(os.path.join(d, "missing", "m-00003-of-00003.gguf"))
+# split.count as a u32 in shard 2: not gguf-split's type.
+os.mkdir(os.path.join(d, "type"))
+for i, s in enumerate(split_writers(w, 3)):
+    if i == 1:
+        s.kvs = [kv for kv in s.kvs if kv[0] != b"split.count"]
+        s.add_kv("split.count", GV.UINT32, 3)
+    s.write(split_path(os.path.join(d, "type", "m"), i, 3))
 os.mkdir(os.path.join(d, "dup"))
 write_split(model(names[:5] + [names[1]] + names[6:]), os.path.join(d, "dup", "m"), 3)
 PY
@@ -91,7 +98,8 @@ assert [t["shard"] for t in m["tensors"]] == [0] * 3 + [1] * 4 + [2] * 4, [t["sh
 PY
 
 middle=$W/mnt-middle
-gguffs_mount "$W/ok/m-00002-of-00003.gguf" "$middle" -o backend=cpu -o dtype=bf16
+# backend auto: where a GPU decodes Q4_0, its windows read the shards too
+gguffs_mount "$W/ok/m-00002-of-00003.gguf" "$middle" -o dtype=bf16
 whole16=$W/mnt-whole16
 gguffs_mount "$W/whole.gguf" "$whole16" -o backend=cpu -o dtype=bf16
 whole=$whole16 same "$middle"
@@ -126,6 +134,7 @@ refused number 1 m-00003-of-00003.gguf "split keys disagree"
 refused number 3 m-00003-of-00003.gguf "the name says shard 3 of 3"
 refused total 1 m-00001-of-00003.gguf "hold 11 tensors, split.tensors.count says 12"
 refused total1 1 m-00003-of-00003.gguf "split keys disagree"
+refused type 1 m-00002-of-00003.gguf "split.count has value type 4, not u16"
 refused nokey 2 m-00002-of-00003.gguf "split.no is missing"
 refused dup 1 m-00002-of-00003.gguf "tensor 'blk.0.w0' is also in $W/dup/m-00001-of-00003.gguf"
 echo ok
