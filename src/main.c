@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "format/gguf.h"
+#include "format/model_split.h"
 #include "fs/fs.h"
 #include "decode/dequant.h"
 #include "gpu/gpu.h"
@@ -177,7 +178,7 @@ static int prepare(struct run *r, char **model_abs)
     /* The daemon leaves its cwd: keep a path that still means the file. */
     *model_abs = realpath(r->opt->model, NULL);
     const char *path = *model_abs ? *model_abs : r->opt->model;
-    if (gguf_open(path, &r->m, err, sizeof(err)) != 0) {
+    if (model_split_open(path, &r->m, err, sizeof(err)) != 0) {
         fprintf(stderr, "gguffs: %s: %s\n", r->opt->model, err);
         return EXIT_FAIL;
     }

@@ -235,7 +235,8 @@ static const struct option_row rows[] = {
     {"gpu_ahead", "N", set_gpu_ahead, 0, "an integer from 0 to 1024", false,
      "GPU windows decoded ahead of a sequential reader (default 3)"},
     {"dtype", "f32|f16|bf16", set_dtype, 0, "f32, f16 or bf16", false,
-     "element type of the tensor files (default f32)"},
+     "element type of the tensor files and views (default f32); f16 and bf16 as torch's .to() "
+     "converts, bf16 .npy as <u2 bits"},
     {"quiet", NULL, set_quiet, 0, NULL, false, "log warnings only"},
     {"verbose", NULL, set_verbose, 0, NULL, false, "log each open too"},
     {"nodefault_permissions", NULL, FLAG(nodefault_permissions), NULL, false,
@@ -358,7 +359,17 @@ static void usage(const char *prog)
     printf("usage: %s [options] MODEL MOUNTPOINT\n"
            "\n"
            "Mount the GGUF file MODEL read-only at MOUNTPOINT: one file per tensor,\n"
-           "holding the tensor dequantized to little-endian FP32.\n"
+           "holding the tensor dequantized to little-endian FP32 (or -o dtype). MODEL\n"
+           "may be any shard of a split model (NAME-00001-of-00003.gguf): every shard\n"
+           "is mounted, as one model.\n"
+           "\n"
+           "Views, beside the tensor files:\n"
+           "    .npy/NAME.npy                  one NPY file per tensor:\n"
+           "        numpy.load('MNT/.npy/token_embd.weight.npy', mmap_mode='r')\n"
+           "    .safetensors/model.safetensors every tensor in one safetensors file:\n"
+           "        safetensors.safe_open('MNT/.safetensors/model.safetensors', 'pt')\n"
+           "    .meta/model.json, .meta/kv/KEY the metadata: cat MNT/.meta/kv/general.name\n"
+           "    .control                       how each tensor was served: cat MNT/.control\n"
            "\n"
            "gguffs options:\n",
            prog);

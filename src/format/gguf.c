@@ -877,5 +877,11 @@ void gguf_close(struct gguf_model *m)
     free(m->path);
     if (m->fd >= 0)
         close(m->fd);
+    for (uint32_t i = 0; m->shards && i < m->n_shards; i++) {
+        free(m->shards[i].path);
+        if (m->shards[i].fd >= 0)
+            close(m->shards[i].fd);
+    }
+    free(m->shards);
     free(m);
 }

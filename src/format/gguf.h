@@ -66,6 +66,16 @@ struct gguf_tensor {
     uint64_t n_elements;
     uint64_t offset; /* absolute offset of the first data byte in the file */
     uint64_t nbytes; /* bytes of data; 0 when the type is unknown */
+    uint32_t shard;  /* the file holding the data: an index into the model's
+                        shards, 0 for a model of one file */
+};
+
+/* One file of a split model (gguf-split): its own GGUF, with tensor
+ * offsets relative to its own data section. */
+struct gguf_shard {
+    char *path;
+    int fd; /* open read-only for the life of the model */
+    struct stat st;
 };
 
 struct gguf_model {
@@ -81,6 +91,11 @@ struct gguf_model {
     struct gguf_tensor *tensors;
     char *architecture; /* general.architecture, or NULL */
     char *model_name;   /* general.name, or NULL */
+    /* A split model (format/model_split.h): every shard in order, shard 0
+     * first; path and st above are shard 0's and fd is -1. A model of one
+     * file has none: its data is read from fd. */
+    uint32_t n_shards;
+    struct gguf_shard *shards;
 };
 
 /* Open `path` (refusing anything but a regular file, without blocking on a
@@ -94,7 +109,7 @@ int gguf_open(const char *path, struct gguf_model **out, char *err, size_t errle
  * st_size == size. */
 int gguf_parse(const void *buf, size_t size, struct gguf_model **out, char *err, size_t errlen);
 
-/* Free everything, closing the fd if open. NULL is a no-op. */
+/* Free everything, closing the fds if open. NULL is a no-op. */
 void gguf_close(struct gguf_model *m);
 
 #endif

@@ -27,8 +27,9 @@ void fs_buf_free(void *p)
  * The control file's text: the one place that calls its renderer.
  * ---------------------------------------------------------------------- */
 
-/* The model's facts, the mount's, the read path's (the GPU's with them),
- * then the table: control.c writes the text. */
+/* The model's facts (a split model's shards, one line each), the mount's,
+ * the read path's (the GPU's with them), then the table: control.c writes
+ * the text. */
 static char *control_text(void *arg, size_t *len)
 {
     struct fs *fs = arg;
@@ -36,6 +37,11 @@ static char *control_text(void *arg, size_t *len)
     char *text = NULL;
 
     control_model_facts(fs->m, f);
+    for (uint32_t i = 0; i < fs->m->n_shards; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "shard %" PRIu32 " of %" PRIu32, i + 1, fs->m->n_shards);
+        facts_add(f, key, "%s", fs->m->shards[i].path);
+    }
     facts_add(f, "output dtype", "%s", dtype_name(fs->opt.dtype));
     facts_add(f, "views", "%s", VIEWS_LIST);
     read_describe(fs->r, f);

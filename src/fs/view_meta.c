@@ -3,7 +3,9 @@
  * model.json: {"gguf_version", "alignment", "data_offset", "metadata": {key:
  * {"type", "value"} (arrays add "element_type" and hold every element)},
  * "tensors": [{"name", "type", "shape" (numpy order), "ne" (GGUF order),
- * "elements", "offset" (absolute, in the model file), "bytes"}]}.
+ * "elements", "offset" (absolute, in the model file), "bytes"}]}. A split
+ * model adds "shards" (the shards' paths, in order) and each tensor's
+ * "shard" (an index into it); its offsets are within that shard.
  * JSON strings are UTF-8: bytes that are not become U+FFFD there; the kv/
  * files have the raw bytes.
  * kv/<key>: one file per key (named as tensor files are, names.h), written
@@ -37,7 +39,7 @@ static void put_kv(struct text *tx, const struct gguf_kv *kv)
     text_puts(tx, "}");
 }
 
-static void put_tensor(struct text *tx, const struct gguf_tensor *t)
+static void put_tensor(struct text *tx, const struct gguf_model *m, const struct gguf_tensor *t)
 {
     char tb[16];
     text_puts(tx, "{\"name\": ");
@@ -48,17 +50,25 @@ static void put_tensor(struct text *tx, const struct gguf_tensor *t)
     text_puts(tx, "], \"ne\": [");
     for (uint32_t k = 0; k < t->n_dims; k++)
         text_printf(tx, k ? ", %" PRIu64 : "%" PRIu64, t->ne[k]);
-    text_printf(tx,
-                "], \"elements\": %" PRIu64 ", \"offset\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+    text_printf(tx, "], \"elements\": %" PRIu64 ", \"offset\": %" PRIu64 ", \"bytes\": %" PRIu64,
                 t->n_elements, t->offset, t->nbytes);
+    if (m->n_shards > 0)
+        text_printf(tx, ", \"shard\": %" PRIu32, t->shard);
+    text_puts(tx, "}");
 }
 
 static void model_json(struct text *tx, const struct gguf_model *m)
 {
     text_printf(tx,
                 "{\n\"gguf_version\": %" PRIu32 ",\n\"alignment\": %" PRIu32
-                ",\n\"data_offset\": %" PRIu64 ",\n\"metadata\": {",
+                ",\n\"data_offset\": %" PRIu64 ",",
                 m->version, m->alignment, m->data_offset);
+    for (uint32_t i = 0; i < m->n_shards; i++) {
+        text_puts(tx, i ? ", " : "\n\"shards\": [");
+        text_json_string(tx, m->shards[i].path, strlen(m->shards[i].path));
+        text_puts(tx, i + 1 == m->n_shards ? "]," : "");
+    }
+    text_puts(tx, "\n\"metadata\": {");
     for (uint64_t i = 0; i < m->n_kv; i++) {
         text_puts(tx, i ? ",\n  " : "\n  ");
         put_kv(tx, &m->kv[i]);
@@ -66,7 +76,7 @@ static void model_json(struct text *tx, const struct gguf_model *m)
     text_puts(tx, "\n},\n\"tensors\": [");
     for (uint64_t i = 0; i < m->n_tensors; i++) {
         text_puts(tx, i ? ",\n  " : "\n  ");
-        put_tensor(tx, &m->tensors[i]);
+        put_tensor(tx, m, &m->tensors[i]);
     }
     text_puts(tx, "\n]\n}\n");
 }

@@ -123,7 +123,7 @@ static int cpu_decode_elems(struct cpu_decode *cd, struct read_req *rq, uint64_t
                         raw_len);
         return -1;
     }
-    if (model_file_read(cd->mf, raw, raw_len, t->offset + b0 * bb, &rq->res) != 0)
+    if (model_file_read(cd->mf, t, raw, raw_len, t->offset + b0 * bb, &rq->res) != 0)
         return -1;
 
     struct cpu_job job = {.type = t->type, .raw = raw, .first = e0 - b0 * be, .dst = dst};

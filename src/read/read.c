@@ -102,7 +102,8 @@ static int f32_elems(struct reader *r, const struct read_req *rq, uint64_t e0, u
                             rq->ten->n_elements * 4);
             return -1;
         }
-        if (model_file_read(r->mf, f32, sub->len, rq->ten->offset + sub->off, &sub->res) != 0)
+        if (model_file_read(r->mf, rq->ten, f32, sub->len, rq->ten->offset + sub->off, &sub->res) !=
+            0)
             return -1;
         sub->paths = READ_PATH_BIT(READ_PATH_CPU);
     } else if (decoded_f32(r, sub, reason, reasonlen) != 0) {
@@ -177,7 +178,8 @@ static int serve(struct reader *r, struct read_req *rq, enum dtype dt, uint64_t 
                             size);
             return -1;
         }
-        if (model_file_read(r->mf, rq->buf, rq->len, rq->ten->offset + rq->off, &rq->res) != 0)
+        if (model_file_read(r->mf, rq->ten, rq->buf, rq->len, rq->ten->offset + rq->off,
+                            &rq->res) != 0)
             return -1;
         rq->paths = READ_PATH_BIT(READ_PATH_PASSTHROUGH);
         return 0;
@@ -250,7 +252,7 @@ ssize_t read_tensor(struct reader *r, uint64_t t, enum dtype dt, void *buf, size
         return failed(r, &rq);
     /* Bytes read before the file changed under us may be a mix of old and
      * new: fail the read rather than serve them. */
-    if (model_file_changed(r->mf, &rq.res)) {
+    if (model_file_changed(r->mf, rq.ten, &rq.res)) {
         window_cache_release(r->wc, held);
         *data = buf;
         return failed(r, &rq);

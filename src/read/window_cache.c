@@ -190,7 +190,8 @@ static int window_decode(struct window_cache *wc, uint64_t t, uint64_t k, float 
                         wc->stage_bytes);
         return -1;
     }
-    if (model_file_read(wc->mf, st.p, (size_t)(nblocks * bb), ten->offset + raw_off, res) != 0) {
+    if (model_file_read(wc->mf, ten, st.p, (size_t)(nblocks * bb), ten->offset + raw_off, res) !=
+        0) {
         stage_give(wc, st);
         return -1;
     }

@@ -22,6 +22,13 @@ done
 [ "$("$PYTHON" -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.gguf.type").decode())' \
     "$mnt/.npy/token_embd.weight.npy")" = q4_0 ] || fail "no user.gguf.type on the .npy file"
 
+# --help shows the views, each with a line to use it.
+help=$("$GGUFFS" --help) || fail "--help failed"
+for want in ".npy/NAME.npy" "numpy.load('MNT/.npy/" ".safetensors/model.safetensors" \
+    "safe_open('MNT/.safetensors/model.safetensors'" ".meta/model.json" "split model"; do
+    grep -qF -- "$want" <<<"$help" || fail "--help does not show '$want'"
+done
+
 ints=$W/ints
 gguffs_mount "$W/ints.gguf" "$ints" -o backend=cpu
 "$PYTHON" "$check" ints "$W" "$ints" || fail "the integer views differ"

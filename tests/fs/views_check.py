@@ -3,7 +3,7 @@
 
     views_check.py write DIR          DIR/views.gguf, DIR/ints.gguf, DIR/expect.json
     views_check.py check DIR MNT      the float model's views against the raw files
-    views_check.py ints DIR MNT       the integer model's headers (and data if served)
+    views_check.py ints DIR MNT       the integer model's headers and stored bytes
 
 The checks are independent of gguffs: the NPY header is read with numpy's
 own reader, the safetensors file by a reader written here from the
@@ -11,7 +11,6 @@ published format, the metadata against what `write` put in the GGUF. Tensor
 bytes are compared with the raw tensor files of the same mount, which the
 conformance tests hold to ggml's dequantization.
 """
-import errno
 import io
 import json
 import mmap
@@ -108,6 +107,8 @@ def write(d):
         data = rng.integers(-100, 100, n).astype(np_t).tobytes()
         wi.add_tensor(name, t, ne, data)
     wi.write(os.path.join(d, "ints.gguf"))
+    expect["ints"] = {t["name"].decode(): [off, t["size"]]
+                      for t, off in zip(wi.tensors, wi.layout["tensor_data"])}
     with open(os.path.join(d, "expect.json"), "w") as f:
         json.dump(expect, f)
 
@@ -271,6 +272,7 @@ def check_meta(mnt, d):
 
 
 def check_ints(d, mnt):
+    expect = json.load(open(os.path.join(d, "expect.json")))["ints"]
     for name, t, ne, descr, st, np_t in INT_TENSORS:
         path = os.path.join(mnt, ".npy", name + ".npy")
         # The header alone, by O_DIRECT: a page-cache read would take data
@@ -288,19 +290,14 @@ def check_ints(d, mnt):
         n = int(np.prod(ne)) * np.dtype(np_t).itemsize
         if os.path.getsize(path) != hlen + n:
             fail("%s: NPY size %d, want %d" % (name, os.path.getsize(path), hlen + n))
-        # The read path serves stored integers bit for bit, or says EIO.
-        try:
-            got = direct_pread(path, n, hlen)
-        except OSError as e:
-            if e.errno != errno.EIO:
-                raise
-        else:
-            stored = open(os.path.join(d, "ints.gguf"), "rb").read()
-            if got not in stored:
-                fail("%s: NPY data is not the stored values" % name)
+        # The read path serves stored integers bit for bit.
+        off, size = expect[name]
+        stored = open(os.path.join(d, "ints.gguf"), "rb").read()[off:off + size]
+        if direct_pread(path, n, hlen) != stored or np.load(path).tobytes() != stored:
+            fail("%s: NPY data is not the stored values" % name)
     path = os.path.join(mnt, ".safetensors", "model.safetensors")
-    (n,) = struct.unpack("<Q", direct_pread(path, 8, 0))
-    meta = json.loads(direct_pread(path, n, 8).decode("utf-8"))
+    (hlen,) = struct.unpack("<Q", direct_pread(path, 8, 0))
+    meta = json.loads(direct_pread(path, hlen, 8).decode("utf-8"))
     meta.pop("__metadata__")
     at = 0
     for name, t, ne, descr, st, np_t in INT_TENSORS:
@@ -308,6 +305,10 @@ def check_ints(d, mnt):
         want = {"dtype": st, "shape": list(reversed(ne)), "data_offsets": [at, at + n]}
         if meta[name] != want:
             fail("%s: safetensors entry %r, want %r" % (name, meta[name], want))
+        off, size = expect[name]
+        stored = open(os.path.join(d, "ints.gguf"), "rb").read()[off:off + size]
+        if direct_pread(path, n, 8 + hlen + at) != stored:
+            fail("%s: safetensors data is not the stored values" % name)
         at += n
 
 
@@ -323,7 +324,7 @@ def main():
         print("views match: %d tensors, %d odd reads across boundaries" % (len(FLOAT_TENSORS), n))
     elif cmd == "ints":
         check_ints(d, sys.argv[3])
-        print("integer views: headers match")
+        print("integer views: headers and stored bytes match")
 
 
 if __name__ == "__main__":

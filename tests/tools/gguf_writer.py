@@ -10,6 +10,10 @@ Module:
     w.add_tensor("blk.0.attn_q.weight", GT.Q4_0, [64, 2], data)   # ne[0] first
     w.write(path)            # or w.build() -> bytes (w.layout tells where things are)
 
+Split models in gguf-split's layout (PREFIX-%05d-of-%05d.gguf):
+    paths = write_split(w, "dir/model", 3)     # w's tensors in 3 shards
+    write_split(w, "dir/model", 3, keys={1: {"split.no": 2}})   # a bad shard
+
 Models too large to build in memory: add_tensor(..., deferred=True) records
 a tensor without its data, and write_stream(f, fill) writes the header, then
 calls fill(f, tensor) to write each tensor's bytes (tensor["size"] of them).
@@ -370,6 +374,52 @@ class GGUFWriter:
         with open(path, "wb") as f:
             f.write(data)
         return data
+
+
+# ---------------------------------------------------------------- split models
+
+SPLIT_KEYS = ("split.no", "split.count", "split.tensors.count")
+
+
+def split_writers(w, n_shards, keys=None):
+    """gguf-split's layout of the model in w: n_shards writers, the tensors
+    cut in order into runs of nearly equal length. The first shard holds w's
+    key/values, every shard then split.no (u16, 0-based), split.count (u16)
+    and split.tensors.count (i32, the total). keys = {shard: {key: value}}
+    replaces a split key's value in a shard (None leaves the key out)."""
+    n = len(w.tensors)
+    cuts = [n * i // n_shards for i in range(n_shards + 1)]
+    out = []
+    for i in range(n_shards):
+        s = GGUFWriter(version=w.version)
+        s.alignment = w.alignment
+        if i == 0:
+            s.kvs = list(w.kvs)
+        elif w.alignment is not None:
+            s.add_kv("general.alignment", GV.UINT32, w.alignment)
+        vals = {"split.no": i, "split.count": n_shards, "split.tensors.count": n}
+        vals.update((keys or {}).get(i, {}))
+        for k, vt in zip(SPLIT_KEYS, (GV.UINT16, GV.UINT16, GV.INT32)):
+            if vals[k] is not None:
+                s.add_kv(k, vt, vals[k])
+        s.tensors = [dict(t) for t in w.tensors[cuts[i]:cuts[i + 1]]]
+        out.append(s)
+    return out
+
+
+def split_path(prefix, i, n_shards):
+    """gguf-split's name of shard i (0-based) of n_shards."""
+    return "%s-%05d-of-%05d.gguf" % (prefix, i + 1, n_shards)
+
+
+def write_split(w, prefix, n_shards, keys=None):
+    """Write split_writers(w, n_shards, keys) to their gguf-split names;
+    returns the paths."""
+    paths = []
+    for i, s in enumerate(split_writers(w, n_shards, keys)):
+        paths.append(split_path(prefix, i, n_shards))
+        s.write(paths[-1])
+    return paths
 
 
 # ---------------------------------------------------------------- random data

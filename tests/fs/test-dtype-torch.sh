@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# -o dtype=f16 and -o dtype=bf16 against torch itself: each tensor file of
+# the f16/bf16 mount equals torch.from_numpy(f32).to(torch.float16 /
+# torch.bfloat16) of the f32 mount's file, bit for bit (torch on the CPU is
+# the conversion the docs promise). The model is tests/fs/dtype_check.py's:
+# NaN payloads, infinities, subnormals, ties, 65504..65536, random values,
+# stored f16/bf16. Skips (77) where no python with torch is found: set
+# TORCH_PYTHON, or a python3 on PATH or /opt/torch/.venv/bin/python3 that
+# imports torch is used, for the whole test.
+tp=
+for p in ${TORCH_PYTHON:-} "${PYTHON:-python3}" python3 /opt/torch/.venv/bin/python3; do
+    if "$p" -c 'import torch, numpy' 2>/dev/null; then
+        tp=$p
+        break
+    fi
+done
+if [ -z "$tp" ]; then
+    echo "SKIP: no python with torch and numpy (set TORCH_PYTHON)"
+    exit 77
+fi
+PYTHON=$tp
+. "$SRCDIR/tests/fs/common.sh"
+
+"$PYTHON" "$SRCDIR/tests/fs/dtype_check.py" write "$W" || fail "cannot write the model"
+gguffs_mount "$W/dtype.gguf" "$W/f32" -o backend=cpu
+for dt in f16 bf16; do
+    gguffs_mount "$W/dtype.gguf" "$W/$dt" -o dtype=$dt
+    "$tp" - "$W" "$dt" <<'PY' || fail "dtype=$dt differs from torch"
+import os, sys
+import numpy as np
+import torch
+
+d, dt = sys.argv[1], sys.argv[2]
+tdt = torch.float16 if dt == "f16" else torch.bfloat16
+n = 0
+for name in sorted(os.listdir(d + "/f32")):
+    if name.startswith(".") or name.startswith("stored_"):
+        continue  # .control, the views; stored f16/bf16 are passed through
+    try:
+        f32 = np.frombuffer(open(os.path.join(d, "f32", name), "rb").read(), "<f4")
+    except OSError:
+        continue  # an integer tensor: no f32 image (EIO)
+    want = torch.from_numpy(f32.copy()).to(tdt).view(torch.int16).numpy().astype("<i2").tobytes()
+    got = open(os.path.join(d, dt, name), "rb").read()
+    if got != want:
+        g = np.frombuffer(got, "<u2")
+        w = np.frombuffer(want, "<u2")
+        i = int(np.flatnonzero(g != w)[0])
+        sys.exit("FAIL: %s: [%d] 0x%08x -> 0x%04x, torch 0x%04x"
+                 % (name, i, f32.view(np.uint32)[i], g[i], w[i]))
+    n += 1
+print("%s: %d tensors equal torch %s's conversion" % (dt, n, torch.__version__))
+PY
+done
+echo ok
