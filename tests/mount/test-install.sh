@@ -49,7 +49,7 @@ if grep -q "minimized" "$W/man.txt"; then
         groff -man -Tutf8 -P-cbou "$page" >"$W/man.txt" 2>/dev/null || fail "groff failed"
     else
         echo "man: this system's man is a stub and there is no groff: rendering not checked"
-        cp "$page" "$W/man.txt"
+        sed 's/\\-/-/g; s/\\f[BIRP]//g; s/^\.[A-Z]* //; s/"//g' "$page" | tr -s ' ' >"$W/man.txt"
     fi
 fi
 if command -v groff >/dev/null; then
