@@ -6,6 +6,7 @@
 #include "hf/hf_kv.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 bool hf_has_tensor(const struct gguf_model *m, const char *name)
@@ -38,11 +39,20 @@ static void put_int(struct text *tx, const struct gguf_kv *kv, const char *json)
         text_printf(tx, ",\n  \"%s\": %" PRId64, json, v);
 }
 
-/* ,"json": the stored number as its shortest decimal, or `dflt`. */
+/* ,"json": the stored number as its shortest decimal (a whole f32 as
+ * Python writes it, "10000.0"), or `dflt`. */
 static void put_num(struct text *tx, const struct gguf_kv *kv, const char *json, const char *dflt)
 {
     size_t at = tx->len;
+    float f;
     text_printf(tx, ",\n  \"%s\": ", json);
+    if (kv != NULL && kv->type == GGUF_VALUE_FLOAT32 && kv->value_len == 4) {
+        memcpy(&f, kv->value, 4);
+        if (f == (float)(int64_t)f && fabsf(f) < 1e15f) {
+            text_printf(tx, "%.1f", (double)f);
+            return;
+        }
+    }
     if (kv == NULL ||
         (kv->type != GGUF_VALUE_FLOAT32 && kv->type != GGUF_VALUE_FLOAT64 &&
          kv->type != GGUF_VALUE_UINT32 && kv->type != GGUF_VALUE_INT32) ||
