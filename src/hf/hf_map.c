@@ -62,7 +62,10 @@ int hf_tensor_name(const struct hf_arch *a, const char *name, char *out, size_t 
             return snprintf(out, outlen, "%s", globals[i].hf) < (int)outlen ? 0 : -1;
         }
     char *end;
-    if (strncmp(name, "blk.", 4) != 0 || name[4] < '0' || name[4] > '9')
+    /* Block numbers as llama.cpp writes them: "blk.01" would be a second
+     * name for layer 1. */
+    if (strncmp(name, "blk.", 4) != 0 || name[4] < '0' || name[4] > '9' ||
+        (name[4] == '0' && name[5] != '.'))
         return -1;
     unsigned long n = strtoul(name + 4, &end, 10);
     if (*end != '.')
