@@ -193,7 +193,8 @@ static int check_tokenizer(const struct gguf_model *m, char *why, size_t whylen)
         return -1;
     }
     struct hf_arr tok;
-    if (hf_arr_open(hf_kv(m, NULL, "tokenizer.ggml.tokens"), GGUF_VALUE_STRING, &tok) < 0) {
+    if (hf_arr_open(hf_kv(m, NULL, "tokenizer.ggml.tokens"), GGUF_VALUE_STRING, &tok) < 0 ||
+        tok.n == 0 || tok.n > UINT32_MAX / 2) {
         snprintf(why, whylen, "no token list (tokenizer.ggml.tokens)");
         return -1;
     }

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from gguf_writer import GV
-from hf_gguf import dequantize, write_gguf
+from hf_gguf import dequantize, quantize, write_gguf
 
 SPM = "\u2581"
 RE_LLAMA3 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+"
@@ -158,12 +158,9 @@ def read_safetensors(path):
 
 def to_dtype(x, dt):
     """x (float32) as the mount serves it: raw little-endian bytes."""
-    x = np.ascontiguousarray(x, np.float32)
-    if dt == "f32":
-        return x.astype("<f4").tobytes()
-    if dt == "f16":
-        return x.astype("<f2").tobytes()
-    u = x.view(np.uint32).astype(np.uint64)
+    if dt != "bf16":
+        return quantize(x, dt)
+    u = np.ascontiguousarray(x, np.float32).view(np.uint32).astype(np.uint64)
     r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
     return r.tobytes()
 
