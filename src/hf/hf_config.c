@@ -4,6 +4,7 @@
 #include "format/gguf.h"
 #include "fs/kv_format.h"
 #include "hf/hf_kv.h"
+#include "hf/hf_rope.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -64,11 +65,32 @@ static void put_num(struct text *tx, const struct gguf_kv *kv, const char *json,
     }
 }
 
-/* rope_scaling: linear and yarn, the two types llama.cpp writes. */
-static void put_rope_scaling(struct text *tx, const struct gguf_model *m, const char *arch)
+/* A float as Python writes one: "8.0", "0.125". */
+static void put_double(struct text *tx, double v)
 {
-    const char *s;
+    if (v == (double)(int64_t)v && fabs(v) < 1e15)
+        text_printf(tx, "%.1f", v);
+    else
+        text_printf(tx, "%.17g", v);
+}
+
+/* rope_scaling: linear and yarn, the two types llama.cpp writes, and
+ * Llama 3's, recognized from rope_freqs.weight. */
+static void put_rope_scaling(struct text *tx, const struct gguf_model *m, const struct hf_arch *a)
+{
+    const char *s, *arch = a->gguf;
     uint64_t n;
+    struct hf_llama3_rope r;
+    if (a->permute_qk && hf_rope_llama3(m, a, &r) == 0) {
+        text_puts(tx, ",\n  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": ");
+        put_double(tx, r.factor);
+        text_puts(tx, ", \"low_freq_factor\": ");
+        put_double(tx, r.low_freq_factor);
+        text_puts(tx, ", \"high_freq_factor\": ");
+        put_double(tx, r.high_freq_factor);
+        text_printf(tx, ", \"original_max_position_embeddings\": %" PRId64 "}", r.original_context);
+        return;
+    }
     if (hf_kv_str(hf_kv(m, arch, "rope.scaling.type"), &s, &n) < 0 ||
         (n == 4 && memcmp(s, "none", 4) == 0))
         return;
@@ -113,7 +135,7 @@ void hf_config_json(struct text *tx, const struct gguf_model *m, const struct hf
     put_num(tx, hf_kv(m, g, "context_length"), "max_position_embeddings", "2048");
     put_num(tx, hf_kv(m, g, "attention.layer_norm_rms_epsilon"), "rms_norm_eps", "1e-06");
     put_num(tx, hf_kv(m, g, "rope.freq_base"), "rope_theta", "10000.0");
-    put_rope_scaling(tx, m, g);
+    put_rope_scaling(tx, m, a);
     text_printf(tx, ",\n  \"vocab_size\": %" PRIu64, hf_vocab_size(m, a));
     text_printf(tx, ",\n  \"tie_word_embeddings\": %s",
                 hf_has_tensor(m, "output.weight") ? "false" : "true");

@@ -4,6 +4,7 @@
 #include "format/gguf.h"
 #include "fs/views.h"
 #include "hf/hf_kv.h"
+#include "hf/hf_rope.h"
 #include "hf/hf_tokenizer.h"
 
 #include <inttypes.h>
@@ -56,6 +57,8 @@ static const struct name_rule blocks[] = {
 int hf_tensor_name(const struct hf_arch *a, const char *name, char *out, size_t outlen,
                    enum hf_rows *rows)
 {
+    if (a->permute_qk && strcmp(name, "rope_freqs.weight") == 0)
+        return 1; /* config.json's rope_scaling says it (hf_rope.h) */
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
         if (strcmp(name, globals[i].gguf) == 0) {
             *rows = HF_ROWS_STORED;
@@ -134,10 +137,15 @@ static int check_tensors(const struct gguf_model *m, const struct hf_arch *a, en
         char name[128];
         enum hf_rows rows;
         enum dtype sdt;
-        if (hf_tensor_name(a, t->name, name, sizeof(name), &rows) < 0) {
-            snprintf(why, whylen, "tensor '%s'", t->name);
+        int k = hf_tensor_name(a, t->name, name, sizeof(name), &rows);
+        struct hf_llama3_rope rope;
+        if (k < 0 || (k == 1 && hf_rope_llama3(m, a, &rope) < 0)) {
+            snprintf(why, whylen, k < 0 ? "tensor '%s'" : "tensor '%s': not Llama 3's rope factors",
+                     t->name);
             return -1;
         }
+        if (k == 1)
+            continue;
         if (!view_safetensors_dtype(t, dt, &sdt) || sdt == DTYPE_STORED) {
             snprintf(why, whylen, "tensor '%s' cannot be decoded", t->name);
             return -1;

@@ -44,9 +44,9 @@ enum hf_rows {
 };
 
 /* The HF name of GGUF tensor `name` into out, and how its rows are
- * ordered. 0, or -1 when the tensor has no HF counterpart (rope_freqs,
- * llama 3.1's precomputed rope factors, among them: config.json cannot
- * say it, so such a model is not mapped). */
+ * ordered. 0; 1 when the tensor is left out because config.json says it
+ * (llama's rope_freqs.weight, hf_rope.h); -1 when it has no HF
+ * counterpart. */
 int hf_tensor_name(const struct hf_arch *a, const char *name, char *out, size_t outlen,
                    enum hf_rows *rows);
 

@@ -18,30 +18,35 @@
 
 #define HF_NAME_MAX 96
 
-/* The safetensors entries, names in `names` (HF_NAME_MAX each). */
+/* The safetensors entries, names in `names` (HF_NAME_MAX each); their
+ * count, or -1. */
 static int hf_entries(const struct gguf_model *m, const struct hf_arch *a, enum dtype mount,
                       struct st_entry *e, char *names)
 {
     int64_t heads[3] = {0, 0, 0};
     if (hf_heads(m, a, &heads[HF_ROWS_Q], &heads[HF_ROWS_K]) < 0)
         return -1;
+    size_t n = 0;
     for (uint64_t i = 0; i < m->n_tensors; i++) {
         const struct gguf_tensor *t = &m->tensors[i];
         enum hf_rows rows;
-        char *name = names + i * HF_NAME_MAX;
-        if (hf_tensor_name(a, t->name, name, HF_NAME_MAX, &rows) < 0 ||
-            !view_safetensors_dtype(t, mount, &e[i].dt))
+        char *name = names + n * HF_NAME_MAX;
+        int k = hf_tensor_name(a, t->name, name, HF_NAME_MAX, &rows);
+        if (k == 1)
+            continue;
+        if (k < 0 || !view_safetensors_dtype(t, mount, &e[n].dt))
             return -1;
-        e[i] = (struct st_entry){.name = name,
+        e[n] = (struct st_entry){.name = name,
                                  .name_len = strlen(name),
                                  .tensor = i,
-                                 .dt = e[i].dt,
+                                 .dt = e[n].dt,
                                  .n_dims = t->n_dims,
                                  .heads = (uint32_t)heads[rows]};
-        for (uint32_t k = 0; k < t->n_dims; k++)
-            e[i].shape[k] = t->ne[t->n_dims - 1 - k];
+        for (uint32_t d = 0; d < t->n_dims; d++)
+            e[n].shape[d] = t->ne[t->n_dims - 1 - d];
+        n++;
     }
-    return 0;
+    return (int)n;
 }
 
 static int hf_weights(struct ns *ns, uint64_t dir, const struct gguf_model *m,
@@ -50,13 +55,13 @@ static int hf_weights(struct ns *ns, uint64_t dir, const struct gguf_model *m,
     size_t n = m->n_tensors ? m->n_tensors : 1;
     struct st_entry *e = calloc(n, sizeof(*e));
     char *names = calloc(n, HF_NAME_MAX);
-    int rc = -1;
+    int rc = -1, k;
     if (e == NULL || names == NULL)
         snprintf(err, errlen, "out of memory for .hf/model.safetensors");
-    else if (hf_entries(m, a, dt, e, names) < 0)
+    else if ((k = hf_entries(m, a, dt, e, names)) < 0)
         snprintf(err, errlen, ".hf: the tensors changed their mapping");
     else
-        rc = view_safetensors_file(ns, dir, "model.safetensors", m, e, m->n_tensors, err, errlen);
+        rc = view_safetensors_file(ns, dir, "model.safetensors", m, e, (size_t)k, err, errlen);
     free(e);
     free(names);
     return rc;

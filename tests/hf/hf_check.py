@@ -65,11 +65,18 @@ def gpt2_tok(pre, add_bos):
             "add_bos": add_bos, "add_eos": None, "chat_template": TEMPLATE}
 
 
+LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
 MODELS = {  # name: arch, config, tokenizer, qtype, tied, biases, qk norms
     "llama": ("llama", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                             num_attention_heads=4, num_key_value_heads=2, head_dim=16,
                             max_position_embeddings=256, rms_norm_eps=1e-6, rope_theta=10000.0),
               llama_tok, "f32", True, False, False),
+    "llama3": ("llama", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=1,
+                             num_attention_heads=4, num_key_value_heads=4, head_dim=16,
+                             max_position_embeddings=256, rms_norm_eps=1e-5, rope_theta=500000.0,
+                             rope_scaling=LLAMA3_ROPE),
+               lambda: gpt2_tok("llama-bpe", True), "f16", False, False, False),
     "qwen2": ("qwen2", dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                             num_attention_heads=4, num_key_value_heads=4, head_dim=16,
                             max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=1e6),
@@ -119,8 +126,14 @@ def write(d):
     # Not mapped: an architecture, and a tensor with no HF name.
     arch, cfg, tok, qtype, st = make_state("llama")
     write_gguf(os.path.join(d, "falcon.gguf"), "falcon", st, cfg, tok)
-    st["model.layers.0.mystery.weight"] = st["model.norm.weight"]
+    # rope factors that are not Llama 3's
     import hf_gguf
+    arch3, cfg3, tok3, _, st3 = make_state("llama3")
+    real = hf_gguf.llama3_rope_factors
+    hf_gguf.llama3_rope_factors = lambda c: real(c) * np.float32(1.5)
+    write_gguf(os.path.join(d, "rope.gguf"), arch3, st3, cfg3, tok3)
+    hf_gguf.llama3_rope_factors = real
+    st["model.layers.0.mystery.weight"] = st["model.norm.weight"]
     hf_gguf._BLOCK["mystery.weight"] = "mystery.weight"
     write_gguf(os.path.join(d, "extra.gguf"), arch, st, cfg, tok)
 
@@ -205,6 +218,8 @@ def check_config(mnt, arch, cfg, tok, st, dt):
     expect('"rms_norm_eps": %s' % repr(cfg["rms_norm_eps"]).replace("1e-06", "1e-06") in text,
            "rms_norm_eps not written as the shortest decimal")
     expect(float(c["rope_theta"]) == cfg["rope_theta"], "rope_theta")
+    want_rs = dict(cfg["rope_scaling"]) if cfg.get("rope_scaling") else None
+    expect(c.get("rope_scaling") == want_rs, "rope_scaling %r, want %r" % (c.get("rope_scaling"), want_rs))
     expect(c["tie_word_embeddings"] == ("lm_head.weight" not in st), "tie_word_embeddings")
     expect(c["torch_dtype"] == {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[dt],
            "torch_dtype")

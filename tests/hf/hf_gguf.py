@@ -21,6 +21,7 @@ split into 32-element blocks; rms_norm_eps stored as f32; no output.weight
 when the embeddings are tied (lm_head.weight absent from state).
 """
 
+import math
 import re
 
 import numpy as np
@@ -169,9 +170,32 @@ def _add_tokenizer(w, tok):
         w.add_kv("tokenizer.chat_template", GV.STRING, tok["chat_template"])
 
 
+def llama3_rope_factors(cfg):
+    """LlamaModel.generate_extra_tensors: rope_freqs for rope_type llama3."""
+    rs = cfg["rope_scaling"]
+    dim = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+    freqs = 1.0 / (cfg["rope_theta"] ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old = rs["original_max_position_embeddings"]
+    out = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / float(freq)
+        if wavelen < old / hi:
+            out.append(1)
+        elif wavelen > old / lo:
+            out.append(factor)
+        else:
+            smooth = (old / wavelen - lo) / (hi - lo)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return np.array(out, np.float32)
+
+
 def gguf_tensors(arch, state, cfg, qtype="f32"):
     """[(gguf name, ggml type, ne, raw bytes, stored qtype)] in llama.cpp's order."""
     out = []
+    if (cfg.get("rope_scaling") or {}).get("rope_type") == "llama3":
+        f = llama3_rope_factors(cfg)
+        out.append(("rope_freqs.weight", GT.F32, [len(f)], f.tobytes(), "f32"))
     for hf, arr in state.items():
         arr = np.asarray(arr, np.float32)
         if arch == "llama" and (".q_proj." in hf or ".k_proj." in hf):

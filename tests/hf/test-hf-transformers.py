@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test-hf-transformers.py - MNT/.hf/ loaded by the real consumers.
 
-For llama, qwen2 and qwen3: a tiny random model made with transformers and
+For llama (also with Llama 3's rope scaling), qwen2 and qwen3: a tiny random model made with transformers and
 a tokenizer trained with the `tokenizers` library (byte-level BPE for the
 qwen models, with the qwen2 and llama-bpe pre-tokenizers; a SentencePiece-
 style BPE with byte fallback for llama) are written to GGUF as llama.cpp's
@@ -166,19 +166,28 @@ def llama_tokenizer():
 
 # ------------------------------------------------------------- models
 
-ARCHES = {  # arch: config kwargs, tokenizer
-    "llama": (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                   num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-                   max_position_embeddings=256, rms_norm_eps=1e-6, rope_theta=10000.0,
-                   tie_word_embeddings=True), llama_tokenizer),
-    "qwen2": (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                   rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=False),
-              lambda: gpt2_tokenizer("qwen2")),
-    "qwen3": (dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-                   num_attention_heads=4, num_key_value_heads=2, head_dim=32,
-                   max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
-                   tie_word_embeddings=True), lambda: gpt2_tokenizer("llama-bpe")),
+LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+QTYPES = ("f32", "f16", "q8_0", "q4_0")
+MODELS = {  # name: arch, config kwargs, tokenizer, GGUF types
+    "llama": ("llama", dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                            max_position_embeddings=256, rms_norm_eps=1e-6, rope_theta=10000.0,
+                            tie_word_embeddings=True), llama_tokenizer, QTYPES),
+    "llama3": ("llama", dict(hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                             num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                             max_position_embeddings=1024, rms_norm_eps=1e-5,
+                             rope_theta=500000.0, rope_scaling=LLAMA3_ROPE,
+                             tie_word_embeddings=False),
+               lambda: gpt2_tokenizer("llama-bpe"), ("f32",)),
+    "qwen2": ("qwen2", dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2,
+                            max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                            tie_word_embeddings=False), lambda: gpt2_tokenizer("qwen2"), QTYPES),
+    "qwen3": ("qwen3", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                            max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                            tie_word_embeddings=True), lambda: gpt2_tokenizer("llama-bpe"), QTYPES),
 }
 
 
@@ -188,10 +197,10 @@ def rope_theta(cfg):
     return float(cfg.rope_parameters["rope_theta"])
 
 
-def make_model(arch, vocab):
-    kw, _ = ARCHES[arch]
+def make_model(name, vocab):
+    arch, kw, _, _ = MODELS[name]
     cfg = transformers.AutoConfig.for_model(arch, vocab_size=vocab, **kw)
-    torch.manual_seed(len(arch))
+    torch.manual_seed(len(name))
     model = AutoModelForCausalLM.from_config(cfg).float().eval()
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -202,6 +211,7 @@ def make_model(arch, vocab):
                                       "max_position_embeddings", "rms_norm_eps", "vocab_size")}
     c["head_dim"] = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     c["rope_theta"] = rope_theta(cfg)
+    c["rope_scaling"] = kw.get("rope_scaling")
     return model, c
 
 
@@ -267,22 +277,22 @@ def check_tokenizer(arch, orig, hf, specials):
 
 
 def run(work):
-    for arch, (_, tokf) in ARCHES.items():
+    for name, (arch, _, tokf, qtypes) in MODELS.items():
         gg, orig, specials = tokf()
-        model, cfg = make_model(arch, len(gg["tokens"]))
+        model, cfg = make_model(name, len(gg["tokens"]))
         state = {k: v.numpy() for k, v in model.state_dict().items()
                  if not (k == "lm_head.weight" and model.config.tie_word_embeddings)}
-        for qtype in ("f32", "f16", "q8_0", "q4_0"):
-            path = os.path.join(work, "%s-%s.gguf" % (arch, qtype))
+        for qtype in qtypes:
+            path = os.path.join(work, "%s-%s.gguf" % (name, qtype))
             tensors = write_gguf(path, arch, state, cfg, gg, qtype)
-            mnt = os.path.join(work, "m-%s-%s" % (arch, qtype))
+            mnt = os.path.join(work, "m-%s-%s" % (name, qtype))
             mount(path, mnt)
-            check_model(arch, "%s %s" % (arch, qtype), model, cfg, tensors,
-                        os.path.join(mnt, ".hf"), qtype)
+            hf = os.path.join(mnt, ".hf")
+            check_model(arch, "%s %s" % (name, qtype), model, cfg, tensors, hf, qtype)
             if qtype == "f32":
-                check_tokenizer(arch, orig, os.path.join(mnt, ".hf"), specials)
+                check_tokenizer(name, orig, hf, specials)
                 mount(path, mnt + "-bf16", "-o", "dtype=bf16")
-                check_bf16(arch, model, os.path.join(mnt + "-bf16", ".hf"))
+                check_bf16(name, model, os.path.join(mnt + "-bf16", ".hf"))
 
 
 def main():

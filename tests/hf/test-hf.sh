@@ -9,7 +9,7 @@ export PYTHONPATH=$SRCDIR/tests/hf:$PYTHONPATH
 
 check=$SRCDIR/tests/hf/hf_check.py
 "$PYTHON" "$check" write "$W" || fail "cannot write the models"
-for m in llama qwen2 qwen3; do
+for m in llama llama3 qwen2 qwen3; do
     for dt in f32 bf16; do
         gguffs_mount "$W/$m.gguf" "$W/$m-$dt" -o backend=cpu,dtype=$dt
         "$PYTHON" "$check" check "$W" $m "$W/$m-$dt" $dt || fail "$m ($dt): .hf differs"
@@ -29,4 +29,8 @@ gguffs_mount "$W/extra.gguf" "$W/extra"
 [ ! -e "$W/extra/.hf" ] || fail "a model with an unmapped tensor has .hf"
 grep -qx "# hf: not mapped: tensor 'blk.0.mystery.weight'" "$W/extra/.control" ||
     fail ".control does not name the unmapped tensor"
+gguffs_mount "$W/rope.gguf" "$W/rope"
+[ ! -e "$W/rope/.hf" ] || fail "a model with unknown rope factors has .hf"
+grep -qx "# hf: not mapped: tensor 'rope_freqs.weight': not Llama 3's rope factors" "$W/rope/.control" ||
+    fail ".control does not say why the rope factors are not mapped"
 echo ok
