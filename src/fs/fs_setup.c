@@ -8,6 +8,7 @@
 #include "fs/control.h"
 #include "fs/snapshot.h"
 #include "fs/views.h"
+#include "hf/view_hf.h"
 #include "read/read.h"
 
 #include <inttypes.h>
@@ -44,6 +45,7 @@ static char *control_text(void *arg, size_t *len)
     }
     facts_add(f, "output dtype", "%s", dtype_name(fs->opt.dtype));
     facts_add(f, "views", "%s", VIEWS_LIST);
+    hf_describe(fs->m, fs->opt.dtype, f);
     read_describe(fs->r, f);
     if (!facts_failed(f))
         text = control_render(fs->m, f, read_records(fs->r), len);

@@ -22,6 +22,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ST_MAX_HEADER (100u * 1000 * 1000) /* readers refuse more */
@@ -45,12 +46,6 @@ static const char *st_dtype(const struct gguf_tensor *t, enum dtype dt)
     default:
         return NULL;
     }
-}
-
-static bool included(const struct gguf_tensor *t, enum dtype mount, enum dtype *dt)
-{
-    return view_tensor_dtype(t, mount, dt) && st_dtype(t, *dt) != NULL &&
-           text_valid_utf8(t->name, t->name_len);
 }
 
 static void put_metadata(struct text *tx, const struct gguf_model *m)
@@ -77,40 +72,62 @@ static void put_metadata(struct text *tx, const struct gguf_model *m)
 }
 
 /* The JSON header, padded with spaces to a multiple of 8 bytes. */
-static void st_header(struct text *tx, const struct gguf_model *m, enum dtype mount)
+static void st_header(struct text *tx, const struct gguf_model *m, const struct st_entry *e,
+                      size_t n)
 {
     uint64_t at = 0;
     text_puts(tx, "{");
     put_metadata(tx, m);
-    for (uint64_t i = 0; i < m->n_tensors; i++) {
-        const struct gguf_tensor *t = &m->tensors[i];
-        enum dtype dt;
-        if (!included(t, mount, &dt))
-            continue;
-        uint64_t n = view_image_bytes(t, dt);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bytes = view_image_bytes(&m->tensors[e[i].tensor], e[i].dt);
         text_puts(tx, ",");
-        text_json_string(tx, t->name, t->name_len);
-        text_printf(tx, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype(t, dt));
-        for (uint32_t k = t->n_dims; k-- > 0;)
-            text_printf(tx, k + 1 == t->n_dims ? "%" PRIu64 : ",%" PRIu64, t->ne[k]);
-        text_printf(tx, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", at, at + n);
-        at += n;
+        text_json_string(tx, e[i].name, e[i].name_len);
+        text_printf(tx, ":{\"dtype\":\"%s\",\"shape\":[",
+                    st_dtype(&m->tensors[e[i].tensor], e[i].dt));
+        for (uint32_t k = 0; k < e[i].n_dims; k++)
+            text_printf(tx, k == 0 ? "%" PRIu64 : ",%" PRIu64, e[i].shape[k]);
+        text_printf(tx, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", at, at + bytes);
+        at += bytes;
     }
     text_puts(tx, "}");
     while (tx->len % 8 != 0 && !tx->oom)
         text_puts(tx, " ");
 }
 
-int view_safetensors_build(struct ns *ns, const struct gguf_model *m, enum dtype mount, char *err,
-                           size_t errlen)
+/* The data of one entry: the whole image, or one segment per row when the
+ * rows of each head are to be de-interleaved (see st_entry). */
+static void st_data(struct ns *ns, const struct gguf_model *m, const struct st_entry *e)
+{
+    uint64_t bytes = view_image_bytes(&m->tensors[e->tensor], e->dt);
+    uint64_t rows = e->shape[0];
+    if (e->heads == 0 || rows == 0 || rows % (2 * (uint64_t)e->heads) != 0) {
+        ns_file_tensor(ns, e->tensor, e->dt, 0, bytes);
+        return;
+    }
+    uint64_t row = bytes / rows, per_head = rows / e->heads, half = per_head / 2;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint64_t h = r / per_head, w = r % per_head;
+        uint64_t src = h * per_head + 2 * (w % half) + w / half;
+        ns_file_tensor(ns, e->tensor, e->dt, src * row, row);
+    }
+}
+
+bool view_safetensors_dtype(const struct gguf_tensor *t, enum dtype mount, enum dtype *dt)
+{
+    return view_tensor_dtype(t, mount, dt) && st_dtype(t, *dt) != NULL &&
+           text_valid_utf8(t->name, t->name_len);
+}
+
+int view_safetensors_file(struct ns *ns, uint64_t dir, const char *fname,
+                          const struct gguf_model *m, const struct st_entry *e, size_t n, char *err,
+                          size_t errlen)
 {
     struct text h = {0};
-    st_header(&h, m, mount);
+    st_header(&h, m, e, n);
     if (text_failed(&h)) {
         snprintf(err, errlen, "out of memory for the safetensors header");
         return -1;
     }
-    uint64_t dir = ns_add_dir(ns, NS_ROOT, ".safetensors");
     if (dir == 0 || h.len > ST_MAX_HEADER) { /* too many tensors: no file */
         text_free(&h);
         return 0;
@@ -118,16 +135,38 @@ int view_safetensors_build(struct ns *ns, const struct gguf_model *m, enum dtype
     unsigned char len[8];
     for (int k = 0; k < 8; k++)
         len[k] = (unsigned char)((uint64_t)h.len >> (8 * k));
-    ns_file_begin(ns, dir, "model.safetensors", -1);
+    ns_file_begin(ns, dir, fname, -1);
     ns_file_literal(ns, len, 8);
     ns_file_literal_own(ns, h.buf, h.len);
-    h.buf = NULL;
-    for (uint64_t i = 0; i < m->n_tensors; i++) {
-        enum dtype dt;
-        if (included(&m->tensors[i], mount, &dt))
-            ns_file_tensor(ns, i, dt, 0, view_image_bytes(&m->tensors[i], dt));
-    }
+    for (size_t i = 0; i < n; i++)
+        st_data(ns, m, &e[i]);
     ns_file_end(ns);
-    text_free(&h);
     return 0;
+}
+
+int view_safetensors_build(struct ns *ns, const struct gguf_model *m, enum dtype mount, char *err,
+                           size_t errlen)
+{
+    struct st_entry *e = calloc(m->n_tensors ? m->n_tensors : 1, sizeof(*e));
+    if (e == NULL) {
+        snprintf(err, errlen, "out of memory for the safetensors header");
+        return -1;
+    }
+    size_t n = 0;
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        const struct gguf_tensor *t = &m->tensors[i];
+        if (!view_safetensors_dtype(t, mount, &e[n].dt))
+            continue;
+        e[n].name = t->name;
+        e[n].name_len = t->name_len;
+        e[n].tensor = i;
+        e[n].n_dims = t->n_dims;
+        for (uint32_t k = 0; k < t->n_dims; k++)
+            e[n].shape[k] = t->ne[t->n_dims - 1 - k];
+        n++;
+    }
+    uint64_t dir = ns_add_dir(ns, NS_ROOT, ".safetensors");
+    int rc = view_safetensors_file(ns, dir, "model.safetensors", m, e, n, err, errlen);
+    free(e);
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include "format/ggml_types.h"
 #include "format/gguf.h"
 #include "fs/names.h"
+#include "hf/view_hf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -82,7 +83,8 @@ int views_build(struct ns *ns, const struct gguf_model *m, const struct views_op
     if (raw_build(ns, m, o->dtype, err, errlen) != 0 ||
         view_npy_build(ns, m, o->dtype, err, errlen) != 0 ||
         view_safetensors_build(ns, m, o->dtype, err, errlen) != 0 ||
-        view_meta_build(ns, m, err, errlen) != 0)
+        view_meta_build(ns, m, err, errlen) != 0 ||
+        view_hf_build(ns, m, o->dtype, err, errlen) != 0)
         return -1;
     if (ns_error(ns) != NULL) {
         snprintf(err, errlen, "%s", ns_error(ns));

@@ -53,6 +53,31 @@ int view_npy_build(struct ns *ns, const struct gguf_model *m, enum dtype dt, cha
                    size_t errlen);
 int view_safetensors_build(struct ns *ns, const struct gguf_model *m, enum dtype dt, char *err,
                            size_t errlen);
+/* One tensor of a safetensors file: its name there, the tensor and the
+ * dtype it is served in, its shape in numpy order. `heads` 0 keeps the rows
+ * (shape[0]) as stored; n > 0 undoes llama.cpp's interleave of the rows of
+ * each of n heads: row h*d + j*d/2 + i (d = rows/n) is stored row
+ * h*d + 2*i + j. */
+struct st_entry {
+    const char *name;
+    size_t name_len;
+    uint64_t tensor;
+    enum dtype dt;
+    uint32_t n_dims;
+    uint64_t shape[4];
+    uint32_t heads;
+};
+
+/* Whether the safetensors files can hold t, and the dtype it is served in. */
+bool view_safetensors_dtype(const struct gguf_tensor *t, enum dtype mount, enum dtype *dt);
+
+/* Adds file `fname` to `dir`: a safetensors file of the n entries, in that
+ * order, with the model's general.* keys as __metadata__. No file when dir
+ * is 0 or the header is too large for readers; -1 only when out of memory. */
+int view_safetensors_file(struct ns *ns, uint64_t dir, const char *fname,
+                          const struct gguf_model *m, const struct st_entry *e, size_t n, char *err,
+                          size_t errlen);
+
 int view_meta_build(struct ns *ns, const struct gguf_model *m, char *err, size_t errlen);
 
 #endif
