@@ -1,19 +1,11 @@
-# common.sh - sourced by the file-layer tests: environment checks, a work
-# directory ($W) and a GGUF writer ($WRITER, tests/tools/gguf_writer.py).
-set -u
-: "${GGUFFS:?GGUFFS must be set (meson test sets it)}"
-: "${PYTHON:?PYTHON must be set}"
-: "${SRCDIR:?SRCDIR must be set}"
-
-# shellcheck source=../lib/mount.sh
-. "$SRCDIR/tests/lib/mount.sh"
-
-[ -c /dev/fuse ] && [ -w /dev/fuse ] || skip "/dev/fuse is not usable here"
-command -v fusermount3 >/dev/null || skip "fusermount3 is not installed"
-"$PYTHON" -c 'import numpy' 2>/dev/null || skip "$PYTHON has no numpy"
+# common.sh - sourced by the file-layer tests: tests/lib/common.sh (the
+# environment checks, the work directory $W, the mount helpers), the test
+# GGUF writer on PYTHONPATH (tests/tools/gguf_writer.py) and the helpers
+# below.
+# shellcheck source=../lib/common.sh
+. "$SRCDIR/tests/lib/common.sh"
 
 export PYTHONPATH=$SRCDIR/tests/tools${PYTHONPATH:+:$PYTHONPATH}
-W=$(gguffs_workdir)
 
 # many_tensors OUT N: a model of N small f32 tensors named blk.<i>.w.
 many_tensors() {

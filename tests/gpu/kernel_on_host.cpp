@@ -11,57 +11,15 @@
  * What this cannot check is the device compiler (contraction, denormals):
  * that is gpu_exact's.
  *
- * The shim below stands in for the little of the CUDA runtime the source
- * uses; __CUDACC__ selects the CUDA spelling in gpu_compat.h.
+ * kernel_host.h stands in for the little of the CUDA runtime the source
+ * uses.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define __CUDACC__ 1
-#define __device__
-#define __forceinline__ inline
-#define __global__
-
-struct float4 {
-    float x, y, z, w;
-};
-
-static inline float __uint_as_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static inline uint32_t __float_as_uint(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static inline void __stcs(float4 *p, float4 v)
-{
-    *p = v;
-}
-
-/* Every NaN canonical, as the GPU's arithmetic gives it. */
-static inline float gpu_canonical(float x)
-{
-    uint32_t u = __float_as_uint(x);
-    return (u & 0x7fffffffu) > 0x7f800000u ? __uint_as_float(0x7fffffffu) : x;
-}
-#define GPU_RAW(x) gpu_canonical(x)
-
-/* One "thread" at a time: main() walks every (CTA, thread) of a grid. */
-struct dim3 {
-    unsigned x;
-};
-static dim3 gridDim, blockDim, blockIdx, threadIdx;
-
-#include "dequant.hip"
+#include "kernel_host.h"
 
 extern "C" {
 #include "decode/dequant.h"

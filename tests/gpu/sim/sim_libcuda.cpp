@@ -1,7 +1,7 @@
 /* sim_libcuda - a libcuda.so.1 whose device is the host: the CUDA driver
  * entry points gguffs resolves, over plain memory, with the kernels' own
  * source (kernels/dequant.hip) built as host C++ and run synchronously, every
- * NaN canonical as on a GPU (the shim of tests/gpu/kernel_on_host.cpp).
+ * NaN canonical as on a GPU (the shim of tests/gpu/kernel_host.h).
  *
  * With it, the whole GPU path (backend, module and kernel lookup, lanes,
  * the chunked pipeline, GPU windows in the read path, .control) runs on a
@@ -16,49 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#define __CUDACC__ 1
-#define __device__
-#define __forceinline__ inline
-#define __global__
-
-struct float4 {
-    float x, y, z, w;
-};
-
-static inline float __uint_as_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static inline uint32_t __float_as_uint(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static inline void __stcs(float4 *p, float4 v)
-{
-    *p = v;
-}
-
-/* Every NaN canonical, as the GPU's arithmetic gives it. */
-static inline float gpu_canonical(float x)
-{
-    uint32_t u = __float_as_uint(x);
-    return (u & 0x7fffffffu) > 0x7f800000u ? __uint_as_float(0x7fffffffu) : x;
-}
-#define GPU_RAW(x) gpu_canonical(x)
-
-/* One "thread" at a time: cuLaunchKernel walks every (CTA, thread). */
-struct dim3 {
-    unsigned x;
-};
-static thread_local dim3 gridDim, blockDim, blockIdx, threadIdx;
-
-#include "dequant.hip"
+#include "../kernel_host.h"
 
 typedef void (*kernel_fn)(const uint8_t *, float *, uint64_t);
 
