@@ -10,11 +10,11 @@
 #include "options.h"
 
 #include "fuse_parse.h"
+#include "options_help.h"
+#include "parse_num.h"
 
 #include "read/window_cache.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -22,57 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define DEFAULT_CACHE "256M"
-
-/* ----------------------------------------------------------------------
- * Values
- * ---------------------------------------------------------------------- */
-
-/* A decimal integer in [min, max]: digits only, no sign, no blanks. */
-static int parse_uint(const char *s, unsigned long long min, unsigned long long max,
-                      unsigned long long *out)
-{
-    char *end;
-
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "256M", "1G", "4096", "512KiB" -> bytes, in [min, max]. */
-static int parse_size(const char *s, size_t min, size_t max, size_t *out)
-{
-    char *end;
-
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    const char *units = "KMGT", *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
-    if (errno != 0)
-        return -1;
-    if (u != NULL) {
-        shift = 10 * (unsigned)(u - units + 1);
-        end++;
-    }
-    if (shift != 0 && (strcasecmp(end, "iB") == 0 || strcasecmp(end, "B") == 0))
-        end += strlen(end);
-    if (*end != '\0' || v > (SIZE_MAX >> shift))
-        return -1;
-    size_t bytes = (size_t)(v << shift);
-    if (bytes < min || bytes > max)
-        return -1;
-    *out = bytes;
-    return 0;
-}
 
 /* ----------------------------------------------------------------------
  * The table
@@ -332,69 +283,18 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
  * --help and --version
  * ---------------------------------------------------------------------- */
 
-/* "    LEFT    help text" with the text wrapped at 79 columns. */
-static void print_wrapped(const char *left, const char *text)
-{
-    enum { INDENT = 34, WIDTH = 79 };
-    int col = printf("    %-29s", left);
-    if (col > INDENT - 1) {
-        printf("\n%*s", INDENT - 1, "");
-    }
-    col = INDENT - 1;
-    while (*text != '\0') {
-        size_t w = strcspn(text, " ");
-        if (col + 1 + (int)w > WIDTH && col > INDENT - 1) {
-            printf("\n%*s", INDENT - 1, "");
-            col = INDENT - 1;
-        }
-        col += printf(" %.*s", (int)w, text);
-        text += w;
-        text += strspn(text, " ");
-    }
-    printf("\n");
-}
-
 static void usage(const char *prog)
 {
-    printf("usage: %s [options] MODEL MOUNTPOINT\n"
-           "\n"
-           "Mount the GGUF file MODEL read-only at MOUNTPOINT: one file per tensor,\n"
-           "holding the tensor dequantized to little-endian FP32 (or -o dtype). MODEL\n"
-           "may be any shard of a split model (NAME-00001-of-00003.gguf): every shard\n"
-           "is mounted, as one model.\n"
-           "\n"
-           "Views, beside the tensor files:\n"
-           "    .npy/NAME.npy                  one NPY file per tensor:\n"
-           "        numpy.load('MNT/.npy/token_embd.weight.npy', mmap_mode='r')\n"
-           "    .safetensors/model.safetensors every tensor in one safetensors file:\n"
-           "        safetensors.safe_open('MNT/.safetensors/model.safetensors', 'pt')\n"
-           "    .meta/model.json, .meta/kv/KEY the metadata: cat MNT/.meta/kv/general.name\n"
-           "    .control                       how each tensor was served: cat MNT/.control\n"
-           "\n"
-           "gguffs options:\n",
-           prog);
+    help_head(prog);
     for (size_t i = 0; i < N_ROWS; i++) {
         char left[64];
         if (rows[i].help == NULL)
             continue;
         snprintf(left, sizeof(left), "-o %s%s%s", rows[i].name, rows[i].arg ? "=" : "",
                  rows[i].arg ? rows[i].arg : "");
-        print_wrapped(left, rows[i].help);
+        help_option(left, rows[i].help);
     }
-    printf("\n"
-           "Exit status: 0 mounted (or --help, --version), 1 the model, the mount point\n"
-           "or the mount failed, 2 a usage error. See gguffs(1).\n"
-           "\n");
-}
-
-static void version(void)
-{
-    printf("gguffs version %s\n", GGUFFS_VERSION);
-    printf("libfuse version %s\n", fuse_pkgversion());
-    /* fuse_lowlevel_version() runs fusermount3, whose line would come out
-     * before ours still sitting in stdio's buffer. */
-    fflush(stdout);
-    fuse_lowlevel_version();
+    help_tail();
 }
 
 /* An unknown option: gguffs' line with the list, in place of libfuse's. */
@@ -477,7 +377,7 @@ static enum options_result parse_cmdline(struct fuse_args *args, struct options 
     if (cmd.show_help || cmd.show_version) {
         free(cmd.mountpoint);
         if (cmd.show_version) {
-            version();
+            help_version();
         } else {
             usage(args->argv[0]);
             printf("FUSE options:\n");
