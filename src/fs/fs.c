@@ -10,6 +10,7 @@
  */
 #include "fs/fs_internal.h"
 
+#include "common/log.h"
 #include "format/gguf.h"
 #include "fs/xattr.h"
 #include "read/read.h"
@@ -226,6 +227,10 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, EISDIR);
         return;
     }
+    /* -o verbose: which file each open is for (its name as listed, so
+     * escaped: a line cannot break). */
+    log_detail("open %s (inode %" PRIu64 ", pid %d)", ns_name(fs->ns, ino), (uint64_t)ino,
+               (int)fuse_req_ctx(req)->pid);
     const struct ns_source *src = ns_source(fs->ns, ino);
     if (src == NULL) {
         fi->fh = 0;

@@ -119,6 +119,9 @@ fg_run "$W/quiet.log" -o backend=cpu,quiet
 [ ! -s "$W/quiet.log" ] || fail "-o quiet still logs: $(cat "$W/quiet.log")"
 fg_run "$W/verbose.log" -o backend=cpu,verbose
 grep -q "mounted at" "$W/verbose.log" || fail "-o verbose lost the events"
+grep -q "^gguffs: open output_norm.weight (inode [0-9]*, pid [0-9]*)$" "$W/verbose.log" ||
+    fail "-o verbose: no line for the open of output_norm.weight"
+grep -q "gguffs: open " "$W/fg.log" && fail "an open is logged without -o verbose"
 
 echo "== without -f the caller's terminal stays quiet on success"
 "$GGUFFS" -o backend=cpu "$b" "$m" 2>"$W/bg.err" || fail "mount failed: $(cat "$W/bg.err")"
