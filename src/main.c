@@ -68,6 +68,10 @@ static int run_session(struct run *r, struct fs *fs, bool daemon)
         return status; /* libfuse said why */
     if (fuse_set_signal_handlers(se) != 0)
         goto out_session;
+    if (fs_attach(fs, se) != 0) {
+        log_warn("out of memory");
+        goto out_signals;
+    }
     if (fuse_session_mount(se, r->opt->mountpoint) != 0)
         goto out_signals;
     if (daemon && daemon_detach() != 0) {
@@ -75,10 +79,12 @@ static int run_session(struct run *r, struct fs *fs, bool daemon)
         goto out_unmount;
     }
     status = loop(se, r->opt) < 0 ? EXIT_FAIL : EXIT_OK;
+    fs_detach(fs, se); /* before the unmount: it may answer requests */
     log_event("%s: unmounted from %s", r->m->path, r->opt->mountpoint);
 out_unmount:
     fuse_session_unmount(se);
 out_signals:
+    fs_detach(fs, se);
     fuse_remove_signal_handlers(se);
 out_session:
     fuse_session_destroy(se);
@@ -114,7 +120,8 @@ static int serve_mount(struct run *r, bool daemon)
                             .dtype = r->opt->dtype,
                             .conn_opts = r->conn_opts,
                             .ready = daemon_on_init,
-                            .ready_arg = &r->ready};
+                            .ready_arg = &r->ready,
+                            .push_ahead = r->opt->push_ahead_bytes};
     if ((fs = fs_new(r->m, rd, &fo, err, sizeof(err))) == NULL) {
         log_warn("%s: %s", r->opt->model, err);
         goto out;

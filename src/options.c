@@ -24,6 +24,7 @@
 #include <string.h>
 
 #define DEFAULT_CACHE "256M"
+#define DEFAULT_PUSH "64M"
 
 /* ----------------------------------------------------------------------
  * The table
@@ -51,6 +52,11 @@ static int set_cache_size(struct options *o, const char *v)
 static int set_readahead(struct options *o, const char *v)
 {
     return parse_size(v, (size_t)4 << 10, (size_t)1 << 30, &o->readahead_bytes);
+}
+
+static int set_push_ahead(struct options *o, const char *v)
+{
+    return parse_size(v, 0, (size_t)1 << 30, &o->push_ahead_bytes);
 }
 
 static int set_threads(struct options *o, const char *v)
@@ -175,16 +181,19 @@ static const struct option_row rows[] = {
     {"device", "N", set_device, 0, "a GPU ordinal from 0 to 1023", false,
      "GPU ordinal (default 0)"},
     {"cache_size", "SIZE", set_cache_size, 0, "a size of at least 1M, e.g. 256M", false,
-     "memory for decoded GPU windows, the GPU runtime's own included; K/M/G/T suffixes "
+     "memory for decoded windows, the GPU runtime's own included; K/M/G/T suffixes "
      "(default " DEFAULT_CACHE ")"},
     {"threads", "N", set_threads, 0, "an integer from 1 to 1024", false,
      "CPU decode threads (default: one per CPU)"},
     {"readahead", "SIZE", set_readahead, 0, "a size from 4K to 1G, e.g. 1M", false,
      "kernel read-ahead for the mount (default: the kernel's, usually 128K; needs root)"},
+    {"push_ahead", "SIZE", set_push_ahead, 0, "a size from 0 to 1G, e.g. 64M", false,
+     "decode this far ahead of a sequential reader into the page cache (default " DEFAULT_PUSH
+     "; 0: off)"},
     {"gpu_window", "SIZE", set_gpu_window, 0, "a size from 128K to 1G, e.g. 8M", false,
-     "size of one decoded GPU window (default 8M, at most a quarter of cache_size)"},
+     "size of one decoded window, GPU or CPU (default 8M, at most a quarter of cache_size)"},
     {"gpu_ahead", "N", set_gpu_ahead, 0, "an integer from 0 to 1024", false,
-     "GPU windows decoded ahead of a sequential reader (default 3)"},
+     "windows decoded ahead of a sequential reader (default 3)"},
     {"dtype", "f32|f16|bf16", set_dtype, 0, "f32, f16 or bf16", false,
      "element type of the tensor files and views (default f32); f16 and bf16 as torch's .to() "
      "converts, bf16 .npy as <u2 bits"},
@@ -421,7 +430,8 @@ enum options_result options_parse(struct fuse_args *args, struct options *o,
                           .gpu_ahead = -1,
                           .dtype = DTYPE_F32,
                           .verbosity = VERBOSITY_NORMAL};
-    if (spec == NULL || parse_size(DEFAULT_CACHE, 0, SIZE_MAX, &o->cache_bytes) != 0) {
+    if (spec == NULL || parse_size(DEFAULT_CACHE, 0, SIZE_MAX, &o->cache_bytes) != 0 ||
+        parse_size(DEFAULT_PUSH, 0, SIZE_MAX, &o->push_ahead_bytes) != 0) {
         free_spec(spec);
         fprintf(stderr, "gguffs: out of memory\n");
         return OPTIONS_FAIL;

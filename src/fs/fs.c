@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "format/gguf.h"
+#include "fs/push.h"
 #include "fs/xattr.h"
 #include "read/read.h"
 
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <poll.h>
 #include <unistd.h>
 
 /* ----------------------------------------------------------------------
@@ -327,6 +329,47 @@ static int fill_segments(struct fs *fs, const struct ns_seg *segs, size_t nseg, 
     return 0;
 }
 
+/* Bytes [off, off + len) of fixed file ino, inside the file: into buf, or
+ * by reference (*data, kept until read_release(*hold)) where they lie in
+ * one tensor range the read path holds in memory. 0 or -errno. */
+static int file_bytes(struct fs *fs, uint64_t ino, char *buf, size_t len, uint64_t off,
+                      const void **data, struct read_hold **hold)
+{
+    const struct ns_seg *segs;
+    size_t nseg = ns_segments(fs->ns, ino, &segs);
+
+    *data = buf;
+    *hold = NULL;
+    const struct ns_seg *s = &segs[ns_seg_find(segs, nseg, off)];
+    if (s->kind != SEG_TENSOR || off + len > s->end)
+        return fill_segments(fs, segs, nseg, buf, len, off);
+    ssize_t n = read_tensor(fs->r, s->tensor, s->dt, buf, len, s->off + (off - (s->end - s->len)),
+                            data, hold);
+    atomic_fetch_add_explicit(&fs->reads, 1, memory_order_release);
+    /* Short is EIO here: the tree says the bytes exist, and a short reply
+     * would end the file early in the page cache. */
+    if (n >= 0 && (size_t)n == len)
+        return 0;
+    read_release(fs->r, *hold);
+    *hold = NULL;
+    *data = buf;
+    return n < 0 ? (int)n : -EIO;
+}
+
+/* push.h's fill and release: what a read of the file would answer. */
+static int push_fill(void *arg, uint64_t ino, char *buf, size_t len, uint64_t off,
+                     const void **data, void **hold)
+{
+    struct fs *fs = arg;
+    return file_bytes(fs, ino, buf, len, off, data, (struct read_hold **)hold);
+}
+
+static void push_release(void *arg, void *hold)
+{
+    struct fs *fs = arg;
+    read_release(fs->r, hold);
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
@@ -351,36 +394,22 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         return;
     }
     size_t len = fsize - (uint64_t)off < size ? (size_t)(fsize - (uint64_t)off) : size;
-    const struct ns_seg *segs;
-    size_t nseg = ns_segments(fs->ns, ino, &segs);
     void *buf = read_buffer(fs, len);
     if (buf == NULL) {
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    size_t i = ns_seg_find(segs, nseg, (uint64_t)off);
-    const struct ns_seg *s = &segs[i];
-    if (s->kind == SEG_TENSOR && (uint64_t)off + len <= s->end) {
-        /* Inside one tensor range: the read path may answer from its memory. */
-        const void *data;
-        struct read_hold *hold = NULL;
-        ssize_t n = read_tensor(fs->r, s->tensor, s->dt, buf, len,
-                                s->off + ((uint64_t)off - (s->end - s->len)), &data, &hold);
-        atomic_fetch_add_explicit(&fs->reads, 1, memory_order_release);
-        /* Short is EIO here: the tree says the bytes exist, and a short
-         * reply would end the file early in the page cache. */
-        if (n < 0 || (size_t)n != len)
-            fuse_reply_err(req, n < 0 ? (int)-n : EIO);
-        else
-            fuse_reply_buf(req, data, len);
-        read_release(fs->r, hold);
-        return;
-    }
-    int rc = fill_segments(fs, segs, nseg, buf, len, (uint64_t)off);
+    /* Ask for the bytes ahead first: the pushing threads then work while
+     * this request is answered. */
+    push_note(fs->push, ino, fsize, (uint64_t)off, len);
+    const void *data;
+    struct read_hold *hold;
+    int rc = file_bytes(fs, ino, buf, len, (uint64_t)off, &data, &hold);
     if (rc < 0)
         fuse_reply_err(req, -rc);
     else
-        fuse_reply_buf(req, buf, len);
+        fuse_reply_buf(req, data, len);
+    read_release(fs->r, hold);
 }
 
 static void fs_access(fuse_req_t req, fuse_ino_t ino, int mask)
@@ -487,6 +516,54 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
         fuse_apply_conn_info_opts(fs->opt.conn_opts, conn);
     if (fs->opt.ready != NULL)
         fs->opt.ready(fs->opt.ready_arg);
+}
+
+int fs_attach(struct fs *fs, struct fuse_session *se)
+{
+    struct push_options po = {.ahead = fs->opt.push_ahead,
+                              .threads = fs->opt.push_threads,
+                              .fill = push_fill,
+                              .release = push_release,
+                              .arg = fs};
+    if (po.ahead == 0)
+        return 0;
+    if ((fs->push = push_new(&po)) == NULL)
+        return -1;
+    if (push_start(fs->push, se) != 0) {
+        push_free(fs->push);
+        fs->push = NULL;
+    }
+    return 0;
+}
+
+/* Answer requests until no pushing thread is inside a store: a store may
+ * wait for a page that a read request, still queued in the kernel, has
+ * locked, and only its answer (or the connection's end) frees it. */
+static void drain_for_push(struct fs *fs, struct fuse_session *se)
+{
+    struct fuse_buf fbuf = {.mem = NULL};
+
+    push_quit(fs->push);
+    while (push_busy(fs->push)) {
+        struct pollfd pfd = {.fd = fuse_session_fd(se), .events = POLLIN};
+        int n = poll(&pfd, 1, 10);
+        if (n > 0 && (pfd.revents & POLLIN)) {
+            if (fuse_session_receive_buf(se, &fbuf) > 0)
+                fuse_session_process_buf(se, &fbuf);
+        } else if (n > 0) {
+            usleep(1000); /* the connection is gone: the stores fail soon */
+        }
+    }
+    free(fbuf.mem);
+}
+
+void fs_detach(struct fs *fs, struct fuse_session *se)
+{
+    if (fs->push == NULL)
+        return;
+    drain_for_push(fs, se);
+    push_free(fs->push);
+    fs->push = NULL;
 }
 
 const struct fuse_lowlevel_ops fs_ops = {

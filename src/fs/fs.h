@@ -35,6 +35,9 @@ struct fs_options {
      * about to be usable. May be NULL. */
     void (*ready)(void *arg);
     void *ready_arg;
+    size_t push_ahead;     /* bytes decoded ahead of a sequential reader into
+                            * the page cache (push.h); 0: none */
+    unsigned push_threads; /* threads doing it; 0: the default */
 };
 
 struct fs;
@@ -44,6 +47,14 @@ struct fs;
 struct fs *fs_new(const struct gguf_model *m, struct reader *r, const struct fs_options *opt,
                   char *err, size_t errlen);
 void fs_free(struct fs *fs);
+
+/* Start what needs the session (pushing ahead: push.h) once se exists, and
+ * stop it when the session loop has returned, before se is unmounted (it
+ * may answer a few more requests on se's fd meanwhile). fs_attach()
+ * returns -1 only when out of memory; a mount without its threads still
+ * answers every read. fs_detach() may be called again: a no-op. */
+int fs_attach(struct fs *fs, struct fuse_session *se);
+void fs_detach(struct fs *fs, struct fuse_session *se);
 
 /* The operations table. */
 extern const struct fuse_lowlevel_ops fs_ops;

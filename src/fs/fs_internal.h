@@ -23,6 +23,7 @@ struct fs {
     struct reader *r; /* the read path: the caller's, outlives the fs */
     struct ns *ns;
     struct snapshots *snaps;
+    struct push *push; /* NULL: no pushing ahead (push.h) */
     struct fs_options opt;
     pthread_key_t buf_key;      /* per-thread read buffer */
     atomic_uint_fast64_t reads; /* tensor reads served: the control's state */

@@ -6,6 +6,7 @@
 #include "common/facts.h"
 #include "format/gguf.h"
 #include "fs/control.h"
+#include "fs/push.h"
 #include "fs/snapshot.h"
 #include "fs/views.h"
 #include "hf/view_hf.h"
@@ -47,6 +48,7 @@ static char *control_text(void *arg, size_t *len)
     facts_add(f, "views", "%s", VIEWS_LIST);
     hf_describe(fs->m, fs->opt.dtype, f);
     read_describe(fs->r, f);
+    push_describe(fs->push, f);
     if (!facts_failed(f))
         text = control_render(fs->m, f, read_records(fs->r), len);
     facts_free(f);

@@ -51,30 +51,33 @@ struct conv_scratch {
 
 void read_options_init(struct read_options *opt)
 {
-    *opt = (struct read_options){.cache_bytes = (size_t)256 << 20, .ahead = WINDOW_DEFAULT_AHEAD};
+    *opt = (struct read_options){
+        .cache_bytes = (size_t)256 << 20, .ahead = WINDOW_DEFAULT_AHEAD, .gpu_early = true};
 }
 
 /* ----------------------------------------------------------------------
  * The FP32 image: GPU windows, with the CPU behind them
  * ---------------------------------------------------------------------- */
 
-/* Serve rq's FP32 range. 0 (reason holds a fallback's reason, or ""), or
- * -1 with rq->res. */
+/* Serve rq's FP32 range from decoded windows, or, when there is no memory
+ * for one, straight into rq->buf. 0 (reason holds a GPU fallback's reason,
+ * or ""), or -1 with rq->res. */
 static int decoded_f32(struct reader *r, struct read_req *rq, char *reason, size_t reasonlen)
 {
-    reason[0] = '\0';
-    if (!window_cache_serves(r->wc, rq->ti))
-        return cpu_decode_read(r->cpu, rq);
-    if (window_cache_read(r->wc, rq) == 0)
-        return 0;
-    if (rq->res.status == READ_ERROR)
-        return -1;
-    snprintf(reason, reasonlen, "%s", rq->res.why);
-    if (!atomic_exchange(&r->fallback_logged, true))
+    if (window_cache_read(r->wc, rq, reason, reasonlen) != 0) {
+        if (rq->res.status == READ_ERROR)
+            return -1;
+        snprintf(reason, reasonlen, "%s", rq->res.why);
+        rq->paths = 0;
+        if (cpu_decode_read(r->cpu, rq) != 0)
+            return -1;
+        if (window_cache_gpu_type(r->wc, rq->ti))
+            rq->paths = READ_PATH_BIT(READ_PATH_CPU_FALLBACK);
+        else
+            reason[0] = '\0';
+    }
+    if (reason[0] != '\0' && !atomic_exchange(&r->fallback_logged, true))
         log_warn("GPU fallback: %s; decoding on the CPU", reason);
-    if (cpu_decode_read(r->cpu, rq) != 0)
-        return -1;
-    rq->paths = READ_PATH_BIT(READ_PATH_CPU_FALLBACK);
     return 0;
 }
 
@@ -301,10 +304,12 @@ struct reader *read_new(const struct gguf_model *m, struct gpu *g, const struct 
     }
     if ((r->mf = model_file_new(m)) == NULL || (r->rec = records_new(m->n_tensors)) == NULL ||
         (r->cpu = cpu_decode_new(m, r->mf, opt->threads)) == NULL ||
-        (r->wc = window_cache_new(m, r->mf, g, &wo)) == NULL) {
+        (r->wc = window_cache_new(m, r->mf, g, r->cpu, &wo)) == NULL) {
         read_free(r);
         return NULL;
     }
+    if (opt->gpu_early)
+        window_cache_start_early(r->wc);
     return r;
 }
 

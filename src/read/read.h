@@ -9,9 +9,10 @@
  * How a range is served (read.c dispatches):
  *   passthrough  the stored bytes are the image (f32 as f32, f16 as f16,
  *                bf16 as bf16, and DTYPE_STORED of any plain type);
- *   gpu          window_cache.c, for types with a GPU kernel;
- *   cpu          cpu_decode.c, for every decodable type, and for any GPU
- *                failure (cpu-fallback, with the GPU's reason);
+ *   decoded      window_cache.c: windows decoded by the GPU (gpu) for types
+ *                with a GPU kernel, else by cpu_decode.c (cpu), and by the
+ *                CPU for any GPU failure (cpu-fallback, with the GPU's
+ *                reason); one cache behind every file a tensor shows in;
  * f16 and bf16 images of other tensors are their FP32 image converted as
  * PyTorch does (decode/convert.h). Every read is recorded per tensor (path
  * taken, reason: read/record.h) for the control file, and a tensor's first
@@ -22,6 +23,7 @@
 
 #include "format/dtype.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,13 +34,15 @@ struct facts;
 struct records;
 
 struct read_options {
-    size_t cache_bytes;  /* bound on decoded data held (GPU windows) */
+    size_t cache_bytes;  /* bound on decoded data held (decoded windows) */
     unsigned threads;    /* CPU decode threads; 0 = one per CPU */
-    size_t window_bytes; /* GPU window size; 0 = 8 MiB (less for small caches) */
-    unsigned ahead;      /* GPU windows decoded ahead of a sequential reader */
+    size_t window_bytes; /* window size; 0 = 8 MiB (less for small caches) */
+    unsigned ahead;      /* windows decoded ahead of a sequential reader */
+    bool gpu_early;      /* start the GPU runtime at read_new(), in the background */
 };
 
-/* The defaults: 256 MiB cache, one thread per CPU, 8 MiB windows, 3 ahead. */
+/* The defaults: 256 MiB cache, one thread per CPU, 8 MiB windows, 3 ahead,
+ * the GPU started early. */
 void read_options_init(struct read_options *opt);
 
 struct reader;

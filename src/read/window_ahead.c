@@ -1,11 +1,10 @@
 /* window_ahead.c - the read-ahead thread of the window cache: it decodes
  * the windows after the one a sequential reader is in, so the reader rarely
- * waits for the GPU. One thread, started at the first sequential read,
+ * waits for a decode. One thread, started at the first sequential read,
  * works on one tensor's run of windows [ra_next, ra_end) at a time; a
  * request for another tensor replaces one not yet done. Read-ahead takes at
  * most half the window budget (window_cache.c sets ra_depth).
  */
-#include "gpu/gpu.h"
 #include "read/request.h"
 #include "read/window_cache.h"
 #include "read/window_internal.h"
@@ -23,7 +22,7 @@ static void *ra_main(void *arg)
         if (wc->ra_quit)
             break;
         uint64_t t = wc->ra_t, k = wc->ra_next++;
-        bool cached = window_find(wc, t, k) != NULL || gpu_unusable(wc->g, NULL, 0);
+        bool cached = window_find(wc, t, k) != NULL;
         if (!cached)
             wc->readaheads++;
         pthread_mutex_unlock(&wc->lock);

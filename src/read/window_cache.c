@@ -1,4 +1,4 @@
-/* window_cache.c - GPU windows: the LRU, its budget, the spare and staging
+/* window_cache.c - decoded windows: the LRU, its budget, the spare and staging
  * pools, and the read-ahead thread. See window_cache.h.
  *
  * A window lives on the LRU list (most recently used at head) from the
@@ -19,6 +19,7 @@
 #include "format/ggml_types.h"
 #include "format/gguf.h"
 #include "gpu/gpu.h"
+#include "read/cpu_decode.h"
 #include "read/model_file.h"
 #include "read/request.h"
 
@@ -27,6 +28,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MiB (1024u * 1024u)
@@ -63,6 +65,13 @@ static void lru_push(struct window_cache *wc, struct window *w)
     wc->n_windows++;
 }
 
+/* Free a window's record (not its buffer). */
+static void window_drop(struct window *w)
+{
+    free(w->why);
+    free(w);
+}
+
 struct window *window_find(struct window_cache *wc, uint64_t t, uint64_t k)
 {
     for (struct window *w = wc->head; w; w = w->next)
@@ -95,7 +104,7 @@ static struct buffer buffer_take(struct window_cache *wc)
         lru_unlink(wc, v);
         b.p = v->data;
         b.pinned = v->pinned;
-        free(v);
+        window_drop(v);
         return b;
     }
     wc->held_bytes += wc->window_bytes;
@@ -131,7 +140,7 @@ static void cache_trim(struct window_cache *wc)
         lru_unlink(wc, v);
         gpu_host_free(wc->g, v->data, wc->window_bytes, v->pinned);
         wc->held_bytes -= wc->window_bytes;
-        free(v);
+        window_drop(v);
     }
 }
 
@@ -164,21 +173,23 @@ static void stage_give(struct window_cache *wc, struct buffer b)
  * Decoding a window
  * ---------------------------------------------------------------------- */
 
-/* Decode window k of tensor t into dst; 0, or -1 with res (READ_FALLBACK
- * for a GPU failure or short host memory, READ_ERROR for the file). */
-static int window_decode(struct window_cache *wc, uint64_t t, uint64_t k, float *dst,
-                         enum read_path *path, struct read_result *res)
+/* Decode window k of tensor t into dst on the GPU; 0, or -1 with res
+ * (READ_FALLBACK for a GPU failure or short host memory, READ_ERROR for
+ * the file). */
+static int window_decode_gpu(struct window_cache *wc, const struct gguf_tensor *ten,
+                             const struct ggml_type_info *ti, uint64_t e0, uint64_t ne, float *dst,
+                             enum read_path *path, struct read_result *res)
 {
-    const struct gguf_tensor *ten = &wc->m->tensors[t];
-    const struct ggml_type_info *ti = ggml_type_find(ten->type);
     uint64_t be = ti->block_elems, bb = ti->block_bytes;
-    uint64_t e0 = k * wc->window_elems;
-    uint64_t ne = ten->n_elements - e0 < wc->window_elems ? ten->n_elements - e0 : wc->window_elems;
     uint64_t nblocks = (ne + be - 1) / be;
     uint64_t raw_off = (e0 / be) * bb;
     char why[READ_WHY_MAX];
     enum gpu_backend used;
 
+    if (gpu_unusable(wc->g, why, sizeof(why))) {
+        read_result_set(res, READ_FALLBACK, 0, "%s", why);
+        return -1;
+    }
     if (raw_off + nblocks * bb > ten->nbytes) {
         read_result_set(res, READ_ERROR, EIO, "tensor data ends at block %" PRIu64 " of %" PRIu64,
                         ten->nbytes / bb, e0 / be + nblocks);
@@ -205,19 +216,58 @@ static int window_decode(struct window_cache *wc, uint64_t t, uint64_t k, float 
     return 0;
 }
 
+/* Decode window k of tensor t into w's buffer `dst`: on the GPU where it
+ * decodes the type, else (or when it fails) on the CPU. 0 with w->path
+ * (and w->why for a fallback), or -1 with res set to READ_ERROR. */
+static int window_decode(struct window_cache *wc, struct window *w, float *dst,
+                         struct read_result *res)
+{
+    const struct gguf_tensor *ten = &wc->m->tensors[w->t];
+    const struct ggml_type_info *ti = ggml_type_find(ten->type);
+    uint64_t e0 = w->k * wc->window_elems;
+    uint64_t ne = ten->n_elements - e0 < wc->window_elems ? ten->n_elements - e0 : wc->window_elems;
+
+    w->path = READ_PATH_CPU;
+    if (window_cache_gpu_type(wc, ti)) {
+        if (window_decode_gpu(wc, ten, ti, e0, ne, dst, &w->path, res) == 0)
+            return 0;
+        if (res->status == READ_ERROR)
+            return -1;
+        w->path = READ_PATH_CPU_FALLBACK;
+        w->why = strdup(res->why); /* NULL: the record just lacks the reason */
+    }
+    struct read_req sub = {.t = w->t,
+                           .ten = ten,
+                           .ti = ti,
+                           .buf = (char *)dst,
+                           .len = (size_t)(ne * 4),
+                           .off = e0 * 4};
+    if (cpu_decode_read(wc->cpu, &sub) != 0) {
+        *res = sub.res;
+        return -1;
+    }
+    return 0;
+}
+
+/* A buffer for window w of `bytes`: pinned for a window the GPU decodes
+ * (PCIe copies run at full speed only from pinned memory), plain for the
+ * CPU's (which must not start a GPU runtime). */
+static void *window_alloc(struct window_cache *wc, const struct window *w, bool *pinned)
+{
+    const struct ggml_type_info *ti = ggml_type_find(wc->m->tensors[w->t].type);
+    *pinned = false;
+    if (window_cache_gpu_type(wc, ti) && !gpu_unusable(wc->g, NULL, 0))
+        return gpu_host_alloc(wc->g, wc->window_bytes, pinned);
+    return malloc(wc->window_bytes);
+}
+
 /* Window (t, k), decoded and referenced, or NULL with res set. */
 struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k, struct read_result *res)
 {
     struct window *w;
-    char why[READ_WHY_MAX];
 
     pthread_mutex_lock(&wc->lock);
     for (;;) {
-        if (gpu_unusable(wc->g, why, sizeof(why))) {
-            pthread_mutex_unlock(&wc->lock);
-            read_result_set(res, READ_FALLBACK, 0, "%s", why);
-            return NULL;
-        }
         w = window_find(wc, t, k);
         if (w == NULL)
             break;
@@ -247,13 +297,13 @@ struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k, struc
     pthread_mutex_unlock(&wc->lock);
 
     if (b.p == NULL)
-        b.p = gpu_host_alloc(wc->g, wc->window_bytes, &b.pinned);
+        b.p = window_alloc(wc, w, &b.pinned);
     int rc = -1;
-    if (b.p == NULL) /* short of (pinned) memory: the CPU can still serve */
+    if (b.p == NULL) /* short of memory: the caller can still decode without a window */
         read_result_set(res, READ_FALLBACK, 0, "out of memory for a %zu-byte window",
                         wc->window_bytes);
     else
-        rc = window_decode(wc, t, k, b.p, &w->path, res);
+        rc = window_decode(wc, w, b.p, res);
 
     pthread_mutex_lock(&wc->lock);
     if (rc == 0) {
@@ -263,7 +313,7 @@ struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k, struc
     } else {
         lru_unlink(wc, w);
         buffer_give(wc, b);
-        free(w);
+        window_drop(w);
         w = NULL;
     }
     pthread_cond_broadcast(&wc->cond);
@@ -280,52 +330,75 @@ void window_put(struct window_cache *wc, struct window *w)
     pthread_mutex_unlock(&wc->lock);
 }
 
+/* The window budget: cache_bytes less the GPU runtime's resident memory
+ * (rt), at least two windows. Read-ahead may use half of it: the other
+ * half holds the windows readers are in and the ones just left. Needs
+ * wc->lock. */
+static void budget_set(struct window_cache *wc, size_t rt)
+{
+    size_t floor = 2 * wc->window_bytes;
+    wc->budget = wc->cache_bytes > rt + floor ? wc->cache_bytes - rt : floor;
+    size_t nwin = wc->budget / wc->window_bytes;
+    size_t cap = nwin >= 2 ? nwin / 2 - 1 : 0;
+    wc->ra_depth = (unsigned)(wc->ra_want < cap ? wc->ra_want : cap);
+}
+
 /* Bring the GPU runtime up (or learn it will not come) before the first
- * window: buffers from gpu_host_alloc() are pinned only once it is up. The
- * runtime's own resident memory then comes out of the window budget. */
-static int gpu_probe(struct window_cache *wc, struct read_result *res)
+ * GPU window: buffers from gpu_host_alloc() are pinned only once it is up.
+ * The runtime's own resident memory then comes out of the window budget.
+ * A failure is the GPU layer's to keep: windows then decode on the CPU. */
+static void gpu_probe(struct window_cache *wc)
 {
     char why[READ_WHY_MAX];
 
     if (atomic_load(&wc->probed))
-        return 0;
-    int rc = gpu_start(wc->g, why, sizeof(why));
-    if (rc != 0) {
-        read_result_set(res, READ_FALLBACK, 0, "%s", why);
-    } else {
+        return;
+    if (gpu_start(wc->g, why, sizeof(why)) == 0) {
         size_t rt = gpu_start_bytes(wc->g);
-        size_t floor = 2 * wc->window_bytes;
         pthread_mutex_lock(&wc->lock);
-        wc->budget = wc->cache_bytes > rt + floor ? wc->cache_bytes - rt : floor;
-        /* Read-ahead may use half the budget: the other half holds the
-         * windows readers are in and the ones just left. */
-        size_t nwin = wc->budget / wc->window_bytes;
-        size_t cap = nwin >= 2 ? nwin / 2 - 1 : 0;
-        wc->ra_depth = (unsigned)(wc->ra_want < cap ? wc->ra_want : cap);
+        budget_set(wc, rt);
         pthread_mutex_unlock(&wc->lock);
     }
     atomic_store(&wc->probed, true);
-    return rc;
 }
 
 /* ----------------------------------------------------------------------
  * Public interface
  * ---------------------------------------------------------------------- */
 
-bool window_cache_serves(const struct window_cache *wc, const struct ggml_type_info *ti)
+bool window_cache_gpu_type(const struct window_cache *wc, const struct ggml_type_info *ti)
 {
     return ti->gpu_kernel != NULL && gpu_wanted(wc->g);
 }
 
-int window_cache_read(struct window_cache *wc, struct read_req *rq)
+static void *starter_main(void *arg)
+{
+    gpu_probe(arg);
+    return NULL;
+}
+
+void window_cache_start_early(struct window_cache *wc)
+{
+    for (uint64_t i = 0; i < wc->m->n_tensors; i++) {
+        const struct ggml_type_info *ti = ggml_type_find(wc->m->tensors[i].type);
+        if (ti != NULL && window_cache_gpu_type(wc, ti)) {
+            wc->starter_started = pthread_create(&wc->starter, NULL, starter_main, wc) == 0;
+            return;
+        }
+    }
+}
+
+int window_cache_read(struct window_cache *wc, struct read_req *rq, char *fallback,
+                      size_t fallbacklen)
 {
     uint64_t wbytes = wc->window_elems * 4;
     uint64_t size = rq->ten->n_elements * 4;
     uint64_t nwin = (size + wbytes - 1) / wbytes;
     uint64_t end = rq->off + rq->len, pos = rq->off;
 
-    if (gpu_probe(wc, &rq->res) != 0)
-        return -1;
+    fallback[0] = '\0';
+    if (window_cache_gpu_type(wc, rq->ti))
+        gpu_probe(wc);
     while (pos < end) {
         uint64_t k = pos / wbytes;
         uint64_t wend = (k + 1) * wbytes < size ? (k + 1) * wbytes : size;
@@ -334,6 +407,8 @@ int window_cache_read(struct window_cache *wc, struct read_req *rq)
         if (w == NULL)
             return -1;
         rq->paths |= READ_PATH_BIT(w->path);
+        if (w->why != NULL)
+            snprintf(fallback, fallbacklen, "%s", w->why);
         window_ahead(wc, rq->t, k, nwin);
         const char *src = (const char *)w->data + (pos - k * wbytes);
         if (rq->hold != NULL && pos == rq->off && n == rq->len) {
@@ -384,7 +459,8 @@ static size_t stage_size(uint64_t window_elems)
 }
 
 struct window_cache *window_cache_new(const struct gguf_model *m, struct model_file *mf,
-                                      struct gpu *g, const struct window_options *opt)
+                                      struct gpu *g, struct cpu_decode *cpu,
+                                      const struct window_options *opt)
 {
     struct window_cache *wc = calloc(1, sizeof(*wc));
     if (wc == NULL)
@@ -392,6 +468,7 @@ struct window_cache *window_cache_new(const struct gguf_model *m, struct model_f
     wc->m = m;
     wc->mf = mf;
     wc->g = g;
+    wc->cpu = cpu;
     wc->cache_bytes = opt->cache_bytes;
     wc->window_bytes = window_size(opt);
     wc->window_elems = wc->window_bytes / sizeof(float);
@@ -400,9 +477,8 @@ struct window_cache *window_cache_new(const struct gguf_model *m, struct model_f
     pthread_mutex_init(&wc->lock, NULL);
     pthread_cond_init(&wc->cond, NULL);
     pthread_cond_init(&wc->ra_cond, NULL);
-    wc->budget = wc->cache_bytes;
     wc->ra_want = opt->ahead;
-    wc->ra_depth = wc->ra_want;
+    budget_set(wc, 0);
     wc->ra_t = UINT64_MAX;
     return wc;
 }
@@ -411,12 +487,14 @@ void window_cache_free(struct window_cache *wc)
 {
     if (wc == NULL)
         return;
+    if (wc->starter_started)
+        pthread_join(wc->starter, NULL);
     window_ahead_stop(wc);
     while (wc->head != NULL) {
         struct window *w = wc->head;
         lru_unlink(wc, w);
         gpu_host_free(wc->g, w->data, wc->window_bytes, w->pinned);
-        free(w);
+        window_drop(w);
     }
     for (unsigned i = 0; i < wc->n_spare; i++)
         gpu_host_free(wc->g, wc->spare[i].p, wc->window_bytes, wc->spare[i].pinned);
@@ -442,4 +520,8 @@ void window_cache_describe(struct window_cache *wc, struct facts *f)
               " read-aheads",
               wc->cache_bytes / MiB, budget / MiB, wc->window_bytes / 1024, depth, nwin, held / MiB,
               hits, misses, ra);
+    if (gpu_wanted(wc->g))
+        facts_add(f, "gpu start", "%s",
+                  wc->starter_started ? "early: at mount, on a thread of its own"
+                                      : "at the first read of a tensor it decodes");
 }

@@ -6,6 +6,7 @@
 #define GGUFFS_WINDOW_INTERNAL_H
 
 #include "read/record.h"
+#include "read/request.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +16,7 @@
 
 struct gguf_model;
 struct gpu;
+struct cpu_decode;
 struct model_file;
 struct read_result;
 
@@ -32,7 +34,8 @@ struct window {
     bool pinned;
     enum window_state state;
     unsigned refs;
-    enum read_path path; /* READ_PATH_GPU_HIP or READ_PATH_GPU_CUDA */
+    enum read_path path; /* GPU_HIP, GPU_CUDA, CPU or CPU_FALLBACK */
+    char *why;           /* CPU_FALLBACK: the GPU's reason (owned) */
 };
 
 struct buffer {
@@ -44,11 +47,14 @@ struct window_cache {
     const struct gguf_model *m;
     struct model_file *mf;
     struct gpu *g;
+    struct cpu_decode *cpu;
     size_t cache_bytes; /* the limit asked for */
     size_t window_bytes;
     uint64_t window_elems;
     size_t stage_bytes; /* raw bytes of one window, for the largest GPU type */
     atomic_bool probed; /* outside the lock */
+    pthread_t starter;  /* window_cache_start_early()'s thread */
+    bool starter_started;
 
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t cond;  /* a window left DECODING */

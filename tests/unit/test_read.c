@@ -193,9 +193,11 @@ START_TEST(every_offset_and_length)
 }
 END_TEST
 
-/* Without GPU windows, read_tensor() fills the caller's buffer and holds
- * nothing, on success and on failure alike. */
-START_TEST(read_ref_without_windows_copies)
+/* A decoded read inside one window is answered by reference from the
+ * window cache (the same on the CPU as on the GPU), held until released; a
+ * passthrough read and a failed one fill the caller's buffer and hold
+ * nothing. */
+START_TEST(read_ref_from_windows)
 {
     struct fixture fx = open_fixture(1);
     char buf[N * 4];
@@ -203,11 +205,17 @@ START_TEST(read_ref_without_windows_copies)
     struct read_hold *hold = (struct read_hold *)&fx; /* must be cleared */
 
     ck_assert_int_eq(read_tensor(fx.r, 1, DTYPE_F32, buf, 40, 8, &data, &hold), 40);
+    ck_assert_ptr_ne(data, buf);
+    ck_assert_ptr_nonnull(hold);
+    ck_assert_mem_eq(data, (const char *)want_q8 + 8, 40);
+    read_release(fx.r, hold);
+    hold = (struct read_hold *)&fx;
+    ck_assert_int_eq(read_tensor(fx.r, 0, DTYPE_F32, buf, 16, 4, &data, &hold), 16);
     ck_assert_ptr_eq(data, buf);
     ck_assert_ptr_null(hold);
-    ck_assert_mem_eq(buf, (const char *)want_q8 + 8, 40);
     hold = (struct read_hold *)&fx;
     ck_assert_int_eq(read_tensor(fx.r, 2, DTYPE_F32, buf, 16, 0, &data, &hold), -EIO);
+    ck_assert_ptr_eq(data, buf);
     ck_assert_ptr_null(hold);
     read_release(fx.r, NULL);
     close_fixture(&fx);
@@ -490,7 +498,7 @@ int main(void)
     TCase *tc = tcase_create("read");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, every_offset_and_length);
-    tcase_add_test(tc, read_ref_without_windows_copies);
+    tcase_add_test(tc, read_ref_from_windows);
     tcase_add_test(tc, unknown_type_fails_with_reason);
     tcase_add_test(tc, model_changed_is_eio);
     tcase_add_test(tc, describe_names_the_read_path);
