@@ -2,7 +2,7 @@
  * every type with a kernel (the type table's gpu_kernel column).
  *
  *   gpu_bench [--backend auto|cuda|hip] [--device N] [--quick] [--kernel-only]
- *             [--type NAME]
+ *             [--type NAME[,NAME...]]
  *
  * Measures, on one device: the device's own copy bandwidth (a large
  * device-to-device copy, bytes read + written), pinned PCIe bandwidth each
@@ -14,9 +14,9 @@
  *                 alone would take with perfect overlap of both directions
  * then a sweep of the pipeline's chunk size (Q4_0 and Q4_K). --kernel-only
  * stops after the kernels and times each on several grids (with
- * Q4_0_DEQUANT_FATBIN, that compares builds of the kernels); --type limits
- * the run to one type. Prints a Markdown table. Exits 77 when there is no
- * GPU.
+ * Q4_0_DEQUANT_FATBIN, that compares builds of the kernels, as
+ * bench/kernel_variants does); --type limits the run to the types named. Prints a Markdown table.
+ * Exits 77 when there is no GPU.
  */
 #include "common/facts.h"
 #include "decode/dequant.h"
@@ -315,22 +315,39 @@ static void type_rows(struct dev *d, const struct ty *t, bool quick)
     }
 }
 
-/* The types with a kernel, or only `only` (a type name) when given. */
+/* Whether name is one of the comma-separated names in list. */
+static bool in_list(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncasecmp(p, name, n) == 0)
+            return true;
+        p += n + (end != NULL);
+    }
+    return false;
+}
+
+/* The types with a kernel, or only those `only` (type names, comma
+ * separated) names; 0 when it names one without a kernel. */
 static size_t gpu_types(const char *only, struct ty *out, size_t max)
 {
-    size_t n = 0;
+    size_t n = 0, named = 0;
     for (uint32_t id = 0; id < 64 && n < max; id++) {
         const struct ggml_type_info *ti = ggml_type_find(id);
-        if (ti != NULL && ti->gpu_kernel != NULL && (!only || strcasecmp(only, ti->name) == 0))
+        if (ti != NULL && ti->gpu_kernel != NULL && (!only || in_list(only, ti->name)))
             out[n++] = ty_of(id);
     }
-    return n;
+    for (const char *p = only; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "")
+        named++;
+    return only && named != n ? 0 : n;
 }
 
 static void usage_exit(void)
 {
     fprintf(stderr, "usage: gpu_bench [--backend auto|cuda|hip] [--device N] [--quick] "
-                    "[--kernel-only] [--type NAME]\n");
+                    "[--kernel-only] [--type NAME[,NAME...]]\n");
     exit(2);
 }
 
@@ -363,7 +380,7 @@ int main(int argc, char **argv)
     struct ty types[16];
     size_t ntypes = gpu_types(only, types, sizeof types / sizeof types[0]);
     if (ntypes == 0) {
-        fprintf(stderr, "gpu_bench: no GPU type named %s\n", only);
+        fprintf(stderr, "gpu_bench: %s: not all types with a GPU kernel\n", only);
         return 2;
     }
     struct dev d = {0};

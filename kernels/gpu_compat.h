@@ -15,6 +15,7 @@
 #endif
 
 #include <stdint.h>
+#include <string.h>
 
 #define GGUFFS_KERNEL extern "C" __global__
 
@@ -38,5 +39,42 @@ static __device__ __forceinline__ void gguffs_store_stream(float4 *p, float4 v)
     __stcs(p, v);
 #endif
 }
+
+/* fp16 -> fp32 by the device's own conversion instruction (cvt.f32.f16,
+ * v_cvt_f32_f16): a widening, so exact for every value that is not NaN,
+ * subnormals included as long as nothing flushes them (nvcc -ftz=false,
+ * hipcc -fno-gpu-flush-denormals-to-zero); a NaN comes out as some NaN,
+ * not necessarily the reference's (gpu_ref.h's ref_fp16 is exact for all).
+ * The host build of the kernels (tests/gpu/kernel_host.h) takes the host
+ * compiler's _Float16 conversion. */
+static __device__ __forceinline__ float gguffs_fp16_hw(uint32_t h)
+{
+#if defined(__HIPCC__)
+    return (float)__builtin_bit_cast(_Float16, (uint16_t)h);
+#elif defined(__CUDA_ARCH__)
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"((unsigned short)h));
+    return f;
+#else
+    uint16_t b = (uint16_t)h;
+    _Float16 x;
+    memcpy(&x, &b, sizeof x);
+    return (float)x;
+#endif
+}
+
+/* The value v of lane `lane` of this thread's group of 32 (all 32 lanes
+ * take part). A wavefront of 64 is two such groups. Not in the host build,
+ * whose lanes run one at a time (GGUFFS_WARP_SERIAL). */
+#if !defined(GGUFFS_WARP_SERIAL)
+static __device__ __forceinline__ float gguffs_shfl32(float v, uint32_t lane)
+{
+#if defined(__HIPCC__)
+    return __shfl(v, (int)lane, 32);
+#else
+    return __shfl_sync(0xffffffffu, v, (int)lane);
+#endif
+}
+#endif
 
 #endif

@@ -109,6 +109,16 @@ template <bool R> static __device__ __forceinline__ float xsub(float a, float b)
     return R ? ref_sub(a, b) : GPU_RAW(a - b);
 }
 
+/* An fp16 scale in pass R: the device's conversion instruction in the
+ * common pass (exact unless the input is NaN), ref_fp16's integer path in
+ * the NaN pass. A NaN scale makes every value it scales NaN (d * sc,
+ * then minus dmin * m), so the common pass never keeps a value that a NaN
+ * scale produced: the NaN pass redoes the item, and exactly. */
+template <bool R> static __device__ __forceinline__ float xfp16(uint32_t h)
+{
+    return R ? ref_fp16(h) : gguffs_fp16_hw(h);
+}
+
 static __device__ __forceinline__ uint32_t umax32(uint32_t a, uint32_t b)
 {
     return a > b ? a : b;

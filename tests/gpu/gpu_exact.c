@@ -14,6 +14,13 @@
  * elements when the host has the memory for it, through the pipeline and in
  * one kernel launch, so the 64-bit indexing and the grid stride are
  * exercised.
+ *
+ *   gpu_exact [TYPE...]
+ *
+ * Type names limit the run to those types (and the Q8_0 and Q4_0 cases to
+ * runs that name them). The code object is the embedded one, or the file
+ * Q4_0_DEQUANT_FATBIN / Q4_0_DEQUANT_HSACO names, as for the mount:
+ * bench/kernel_variants checks each variant's build that way.
  */
 #include "common/facts.h"
 #include "decode/dequant.h"
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define CHUNK_VALUES ((uint64_t)1 << 20) /* gpu.c's default chunk */
@@ -465,23 +473,47 @@ static void check_huge(void)
     free(ref);
 }
 
-/* The types with a kernel, from the table. */
-static void find_gpu_types(void)
+/* Whether the arguments (type names; none: every type) name type id. */
+static bool named(int argc, char **argv, uint32_t id)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcasecmp(argv[i], ggml_type_find(id)->name) == 0)
+            return true;
+    return argc < 2;
+}
+
+/* The types with a kernel, from the table, that the arguments name; 0 when
+ * an argument names none of them. */
+static int find_gpu_types(int argc, char **argv)
 {
     for (uint32_t id = 0; id < 64 && n_gpu_types < sizeof gpu_types / sizeof gpu_types[0]; id++) {
         const struct ggml_type_info *ti = ggml_type_find(id);
-        if (ti != NULL && ti->gpu_kernel != NULL)
+        if (ti != NULL && ti->gpu_kernel != NULL && named(argc, argv, id))
             gpu_types[n_gpu_types++] = id;
     }
+    for (int i = 1; i < argc; i++) {
+        bool found = false;
+        for (size_t k = 0; k < n_gpu_types; k++)
+            found = found || strcasecmp(argv[i], ggml_type_find(gpu_types[k])->name) == 0;
+        if (!found) {
+            fprintf(stderr, "gpu_exact: %s: not a type with a GPU kernel\n", argv[i]);
+            return 0;
+        }
+    }
+    return 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    struct gpu_options opt = {.backend = GPU_BACKEND_AUTO, .device = 0};
+    struct gpu_options opt = {.backend = GPU_BACKEND_AUTO,
+                              .device = 0,
+                              .fatbin = getenv("Q4_0_DEQUANT_FATBIN"),
+                              .hsaco = getenv("Q4_0_DEQUANT_HSACO")};
     const char *dev = getenv("GGUFFS_GPU_DEVICE");
     if (dev)
         opt.device = atoi(dev);
-    find_gpu_types();
+    if (!find_gpu_types(argc, argv))
+        return 2;
     gpu = gpu_new(&opt);
     if (!gpu) {
         fprintf(stderr, "gpu_new: out of memory\n");
@@ -515,10 +547,13 @@ int main(void)
         check_pinned(&t);
         check_grids(&t);
     }
-    check_fp16_conversion();
-    check_q4_0_nibbles();
+    if (named(argc, argv, GT_Q8_0))
+        check_fp16_conversion();
+    if (named(argc, argv, GT_Q4_0))
+        check_q4_0_nibbles();
     check_concurrent();
-    check_huge();
+    if (named(argc, argv, GT_Q4_0))
+        check_huge();
     gpu_free(gpu);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);

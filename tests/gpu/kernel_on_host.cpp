@@ -12,12 +12,23 @@
  * that is gpu_exact's.
  *
  * kernel_host.h stands in for the little of the CUDA runtime the source
- * uses.
+ * uses. Built once per Q4_K/Q5_K variant of the source (GGUFFS_KQ_VARIANT,
+ * tests/gpu/meson.build); arguments, type names, limit the types checked.
+ *
+ * Also checks the premise of the variants that widen fp16 scales with a
+ * conversion instruction (gpu_ref.h's xfp16): that a hardware conversion
+ * agrees with the exact integer one (ref_fp16, itself checked against the
+ * scalar reference here) on all 65536 inputs but NaN, and gives NaN for
+ * NaN: the host's own conversion (gguffs_fp16_hw's host build) and, where
+ * the CPU has it, F16C's vcvtph2ps, which must agree on NaN payloads too.
+ * The GPU's instruction is gpu_exact's to check, on the device.
  */
+#include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kernel_host.h"
 
@@ -129,6 +140,43 @@ static void check_type(uint32_t type, kernel_fn fn)
     free(src);
 }
 
+__attribute__((target("f16c"))) static uint32_t f16c_bits(uint32_t h)
+{
+    return __float_as_uint(_cvtsh_ss((unsigned short)h));
+}
+
+/* A hardware conversion against ref_fp16 on every input: the same bits,
+ * or (loose) for NaN inputs any NaN. */
+static void check_fp16_against_ref(const char *what, uint32_t (*conv)(uint32_t), bool loose)
+{
+    for (uint32_t h = 0; h < 65536; h++) {
+        uint32_t got = conv(h), want = __float_as_uint(ref_fp16(h));
+        bool nan = ref_isnan_bits(want);
+        if ((nan && loose) ? !ref_isnan_bits(got) : got != want) {
+            fprintf(stderr, "FAIL %s: fp16 %04x gives %08x, the exact conversion %08x\n", what, h,
+                    got, want);
+            failures++;
+            return;
+        }
+    }
+    printf("ok   %s: all 65536 fp16 values as the exact conversion%s\n", what,
+           loose ? " (NaN as some NaN)" : "");
+}
+
+static uint32_t host_hw_bits(uint32_t h)
+{
+    return __float_as_uint(gguffs_fp16_hw(h));
+}
+
+static void check_fp16_hw(void)
+{
+    check_fp16_against_ref("the host build's gguffs_fp16_hw", host_hw_bits, true);
+    if (__builtin_cpu_supports("f16c"))
+        check_fp16_against_ref("F16C vcvtph2ps", f16c_bits, false);
+    else
+        printf("--   F16C vcvtph2ps: not on this CPU\n");
+}
+
 /* Q8_0, every scale times 1: the fp16 conversion for all 65536 inputs. */
 static void check_fp16(void)
 {
@@ -146,9 +194,19 @@ static void check_fp16(void)
     free(src);
 }
 
-int main(void)
+/* Whether the arguments (type names; none: every type) ask for type. */
+static bool wanted(int argc, char **argv, uint32_t type)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcasecmp(argv[i], ggml_type_find(type)->name) == 0)
+            return true;
+    return argc < 2;
+}
+
+int main(int argc, char **argv)
 {
     size_t n = sizeof kernels / sizeof kernels[0];
+    printf("Q4_K/Q5_K variant %d (GGUFFS_KQ_VARIANT)\n", GGUFFS_KQ_VARIANT);
     for (size_t i = 0; i < n; i++) {
         const struct ggml_type_info *ti = ggml_type_find(kernels[i].type);
         if (!ti->gpu_kernel || strcmp(ti->gpu_kernel, kernels[i].name) != 0) {
@@ -156,7 +214,8 @@ int main(void)
                     ti->gpu_kernel ? ti->gpu_kernel : "no kernel", ti->name, kernels[i].name);
             failures++;
         }
-        check_type(kernels[i].type, kernels[i].fn);
+        if (wanted(argc, argv, kernels[i].type))
+            check_type(kernels[i].type, kernels[i].fn);
     }
     for (uint32_t id = 0; id < 64; id++) {
         const struct ggml_type_info *ti = ggml_type_find(id);
@@ -169,7 +228,9 @@ int main(void)
             failures++;
         }
     }
-    check_fp16();
+    if (wanted(argc, argv, GT_Q8_0))
+        check_fp16();
+    check_fp16_hw();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
