@@ -14,7 +14,11 @@ Shapes are llama-7B's (ne[0] first, the contiguous dimension):
     blk.N.ffn_down.weight    11008 x 4096      Q4_0
     output_norm.weight       4096              F32
     output.weight            4096 x vocab      Q4_0
-32 layers make 3.8 GB (6.7 G elements, 27 GB as FP32). Blocks are random
+32 layers make 3.8 GB (6.7 G elements, 27 GB as FP32). The keys are those
+llama.cpp writes for Llama 2 7B (context 4096, rms eps 1e-5, rope base
+10000) and a SentencePiece-style vocabulary of --vocab tokens (<unk>, <s>,
+</s>, the 256 byte tokens, then made-up pieces scored in id order), so the
+mount has a .hf/ directory that transformers loads. Blocks are random
 and valid: every fp16 scale is a finite normal number of either sign, the
 nibbles are uniform. The data is written in large chunks from a fast
 generator, so the 7B model takes about as long as the disk needs.
@@ -53,7 +57,30 @@ def tensor_list(layers, vocab):
     return out
 
 
-def writer(tensors, layers):
+def vocabulary(vocab):
+    """(tokens, scores, types) of a llama (SentencePiece) tokenizer: the
+    special and byte tokens, then distinct pieces "▁a", "b", "▁ab", ...
+    (base-26 words, with and without the space mark) scored in id order."""
+    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    types = [2, 3, 3] + [6] * 256
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    i = 0
+    while len(tokens) < vocab:
+        word, k = "", i // 2
+        while True:
+            word = letters[k % 26] + word
+            k = k // 26 - 1
+            if k < 0:
+                break
+        tokens.append(("\u2581" if i % 2 == 0 else "") + word)
+        types.append(1)
+        i += 1
+    tokens, types = tokens[:vocab], types[:vocab]
+    scores = [0.0] * min(vocab, 259) + [-float(j) for j in range(vocab - min(vocab, 259))]
+    return tokens, scores, types
+
+
+def writer(tensors, layers, vocab):
     """The model's header, every tensor deferred to write_stream()."""
     w = GGUFWriter(version=3)
     w.add_kv("general.architecture", GV.STRING, "llama")
@@ -63,6 +90,20 @@ def writer(tensors, layers):
     w.add_kv("llama.embedding_length", GV.UINT32, 4096)
     w.add_kv("llama.feed_forward_length", GV.UINT32, 11008)
     w.add_kv("llama.attention.head_count", GV.UINT32, 32)
+    w.add_kv("llama.attention.head_count_kv", GV.UINT32, 32)
+    w.add_kv("llama.context_length", GV.UINT32, 4096)
+    w.add_kv("llama.rope.dimension_count", GV.UINT32, 128)
+    w.add_kv("llama.rope.freq_base", GV.FLOAT32, 10000.0)
+    w.add_kv("llama.attention.layer_norm_rms_epsilon", GV.FLOAT32, 1e-5)
+    w.add_kv("general.file_type", GV.UINT32, 2)  # MOSTLY_Q4_0
+    tokens, scores, types = vocabulary(vocab)
+    w.add_kv("tokenizer.ggml.model", GV.STRING, "llama")
+    w.add_kv("tokenizer.ggml.tokens", GV.ARRAY, (GV.STRING, tokens))
+    w.add_kv("tokenizer.ggml.scores", GV.ARRAY, (GV.FLOAT32, scores))
+    w.add_kv("tokenizer.ggml.token_type", GV.ARRAY, (GV.INT32, types))
+    for key, tid in (("bos", 1), ("eos", 2), ("unknown", 0)):
+        if tid < vocab:
+            w.add_kv(f"tokenizer.ggml.{key}_token_id", GV.UINT32, tid)
     for name, ttype, ne in tensors:
         w.add_tensor(name, ttype, ne, deferred=True)
     return w
@@ -105,7 +146,7 @@ def main():
     tensors = tensor_list(a.layers, a.vocab)
     bitgen = np.random.PCG64(a.seed)
     with open(a.out, "wb") as f:
-        writer(tensors, a.layers).write_stream(f, lambda f, t: write_tensor(f, bitgen, t["type"], t["ne"]))
+        writer(tensors, a.layers, a.vocab).write_stream(f, lambda f, t: write_tensor(f, bitgen, t["type"], t["ne"]))
     total = sum(tensor_nbytes(t, ne) for _, t, ne in tensors)
     fp32 = sum(4 * int(np.prod(ne)) for _, _, ne in tensors)
     print(f"{a.out}: {len(tensors)} tensors, {total / 1e9:.2f} GB, {fp32 / 1e9:.1f} GB as FP32")

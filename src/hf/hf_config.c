@@ -74,6 +74,36 @@ static void put_double(struct text *tx, double v)
         text_printf(tx, "%.17g", v);
 }
 
+/* "name": [the n F32 values of tensor t] */
+static void put_factors(struct text *tx, const struct gguf_model *m, const char *name,
+                        const struct gguf_tensor *t, uint64_t n)
+{
+    float f[1024];
+    if (n > 1024 || hf_rope_read(m, t, f, n) < 0) {
+        tx->oom = true; /* hf_check() read them: the file failed since */
+        return;
+    }
+    text_printf(tx, ", \"%s\": [", name);
+    for (uint64_t i = 0; i < n; i++) {
+        text_puts(tx, i ? ", " : "");
+        put_double(tx, f[i]);
+    }
+    text_puts(tx, "]");
+}
+
+/* phi3's LongRoPE (hf_rope.h): the lists, exactly the stored f32 values;
+ * transformers takes the attention factor from the two context lengths. */
+static void put_longrope(struct text *tx, const struct gguf_model *m, const struct hf_arch *a)
+{
+    struct hf_longrope r;
+    if (hf_rope_longrope(m, a, &r) < 0 || r.long_f == NULL)
+        return;
+    text_puts(tx, ",\n  \"rope_scaling\": {\"rope_type\": \"longrope\", \"type\": \"longrope\"");
+    put_factors(tx, m, "long_factor", r.long_f, r.n);
+    put_factors(tx, m, "short_factor", r.short_f, r.n);
+    text_puts(tx, "}");
+}
+
 /* rope_scaling: linear and yarn, the two types llama.cpp writes, and
  * Llama 3's, recognized from rope_freqs.weight. */
 static void put_rope_scaling(struct text *tx, const struct gguf_model *m, const struct hf_arch *a)
@@ -102,11 +132,39 @@ static void put_rope_scaling(struct text *tx, const struct gguf_model *m, const 
     text_puts(tx, "}");
 }
 
-static void put_token_ids(struct text *tx, const struct gguf_model *m)
+/* The special token ids; with `nulls`, null for an absent one (Phi3's
+ * config defaults pad_token_id to 32000, an embedding row a smaller
+ * vocabulary does not have). */
+static void put_token_ids(struct text *tx, const struct gguf_model *m, bool nulls)
 {
-    put_int(tx, hf_kv(m, NULL, "tokenizer.ggml.bos_token_id"), "bos_token_id");
-    put_int(tx, hf_kv(m, NULL, "tokenizer.ggml.eos_token_id"), "eos_token_id");
-    put_int(tx, hf_kv(m, NULL, "tokenizer.ggml.padding_token_id"), "pad_token_id");
+    static const char *const ids[][2] = {{"tokenizer.ggml.bos_token_id", "bos_token_id"},
+                                         {"tokenizer.ggml.eos_token_id", "eos_token_id"},
+                                         {"tokenizer.ggml.padding_token_id", "pad_token_id"}};
+    int64_t v;
+    for (size_t i = 0; i < 3; i++)
+        if (hf_kv_int(hf_kv(m, NULL, ids[i][0]), &v) == 0)
+            text_printf(tx, ",\n  \"%s\": %" PRId64, ids[i][1], v);
+        else if (nulls)
+            text_printf(tx, ",\n  \"%s\": null", ids[i][1]);
+}
+
+/* Phi3's own fields: the pretraining context, the rotated fraction of a
+ * head, the sliding window (0 in the GGUF: none). */
+static void put_phi3(struct text *tx, const struct gguf_model *m, const struct hf_arch *a,
+                     int64_t head_dim)
+{
+    const char *g = a->gguf;
+    int64_t rot, win;
+    put_int(tx, hf_kv(m, g, "rope.scaling.original_context_length"),
+            "original_max_position_embeddings");
+    if (hf_kv_int(hf_kv(m, g, "rope.dimension_count"), &rot) == 0 && rot != head_dim) {
+        text_puts(tx, ",\n  \"partial_rotary_factor\": ");
+        put_double(tx, (double)rot / (double)head_dim);
+    }
+    if (hf_kv_int(hf_kv(m, g, "attention.sliding_window"), &win) == 0 && win > 0)
+        text_printf(tx, ",\n  \"sliding_window\": %" PRId64, win);
+    else
+        text_puts(tx, ",\n  \"sliding_window\": null");
 }
 
 static const char *torch_dtype(enum dtype dt)
@@ -128,28 +186,35 @@ void hf_config_json(struct text *tx, const struct gguf_model *m, const struct hf
     put_int(tx, hf_kv(m, g, "block_count"), "num_hidden_layers");
     text_printf(tx, ",\n  \"num_attention_heads\": %" PRId64, heads);
     text_printf(tx, ",\n  \"num_key_value_heads\": %" PRId64, kv_heads);
-    if (hf_kv(m, g, "attention.key_length") != NULL)
+    if (a->fused)
+        ; /* Phi3 has no head_dim: it is hidden / heads (hf_check) */
+    else if (hf_kv(m, g, "attention.key_length") != NULL)
         put_int(tx, hf_kv(m, g, "attention.key_length"), "head_dim");
     else
         text_printf(tx, ",\n  \"head_dim\": %" PRId64, hidden / heads);
     put_num(tx, hf_kv(m, g, "context_length"), "max_position_embeddings", "2048");
     put_num(tx, hf_kv(m, g, "attention.layer_norm_rms_epsilon"), "rms_norm_eps", "1e-06");
     put_num(tx, hf_kv(m, g, "rope.freq_base"), "rope_theta", "10000.0");
-    put_rope_scaling(tx, m, a);
+    if (a->fused) {
+        put_phi3(tx, m, a, hidden / heads);
+        put_longrope(tx, m, a);
+    } else {
+        put_rope_scaling(tx, m, a);
+    }
     text_printf(tx, ",\n  \"vocab_size\": %" PRIu64, hf_vocab_size(m, a));
     text_printf(tx, ",\n  \"tie_word_embeddings\": %s",
                 hf_has_tensor(m, "output.weight") ? "false" : "true");
-    if (!a->qkv_bias)
+    if (!a->qkv_bias && !a->fused)
         text_printf(tx, ",\n  \"attention_bias\": %s",
                     hf_has_tensor(m, "blk.0.attn_q.bias") ? "true" : "false");
     text_puts(tx, ",\n  \"hidden_act\": \"silu\"");
-    put_token_ids(tx, m);
+    put_token_ids(tx, m, a->fused);
     text_printf(tx, ",\n  \"torch_dtype\": \"%s\",\n  \"use_cache\": true\n}\n", torch_dtype(dt));
 }
 
 void hf_generation_json(struct text *tx, const struct gguf_model *m)
 {
     text_puts(tx, "{\n  \"_from_model_config\": true");
-    put_token_ids(tx, m);
+    put_token_ids(tx, m, false);
     text_puts(tx, "\n}\n");
 }

@@ -8,14 +8,16 @@
 #include "hf/hf_tokenizer.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const struct hf_arch arches[] = {
-    {"llama", "LlamaForCausalLM", "llama", true, false},
-    {"qwen2", "Qwen2ForCausalLM", "qwen2", false, true},
-    {"qwen3", "Qwen3ForCausalLM", "qwen3", false, false},
+    {"llama", "LlamaForCausalLM", "llama", true, false, false},
+    {"qwen2", "Qwen2ForCausalLM", "qwen2", false, true, false},
+    {"qwen3", "Qwen3ForCausalLM", "qwen3", false, false, false},
+    {"phi3", "Phi3ForCausalLM", "phi3", false, false, true},
 };
 
 const struct hf_arch *hf_arch_find(const char *name)
@@ -54,11 +56,29 @@ static const struct name_rule blocks[] = {
     {"ffn_down.weight", "mlp.down_proj.weight", HF_ROWS_STORED},
 };
 
+static const struct name_rule fused_blocks[] = {
+    {"attn_norm.weight", "input_layernorm.weight", HF_ROWS_STORED},
+    {"attn_qkv.weight", "self_attn.qkv_proj.weight", HF_ROWS_STORED},
+    {"attn_output.weight", "self_attn.o_proj.weight", HF_ROWS_STORED},
+    {"ffn_norm.weight", "post_attention_layernorm.weight", HF_ROWS_STORED},
+    {"ffn_up.weight", "mlp.gate_up_proj.weight", HF_ROWS_STORED},
+    {"ffn_down.weight", "mlp.down_proj.weight", HF_ROWS_STORED},
+};
+
+/* The tensors config.json's rope_scaling says (hf_rope.h). */
+static bool rope_tensor(const struct hf_arch *a, const char *name)
+{
+    if (a->permute_qk)
+        return strcmp(name, "rope_freqs.weight") == 0;
+    return a->fused && (strcmp(name, "rope_factors_long.weight") == 0 ||
+                        strcmp(name, "rope_factors_short.weight") == 0);
+}
+
 int hf_tensor_name(const struct hf_arch *a, const char *name, char *out, size_t outlen,
                    enum hf_rows *rows)
 {
-    if (a->permute_qk && strcmp(name, "rope_freqs.weight") == 0)
-        return 1; /* config.json's rope_scaling says it (hf_rope.h) */
+    if (rope_tensor(a, name))
+        return 1;
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
         if (strcmp(name, globals[i].gguf) == 0) {
             *rows = HF_ROWS_STORED;
@@ -73,10 +93,13 @@ int hf_tensor_name(const struct hf_arch *a, const char *name, char *out, size_t 
     unsigned long n = strtoul(name + 4, &end, 10);
     if (*end != '.')
         return -1;
-    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-        if (strcmp(end + 1, blocks[i].gguf) == 0) {
-            *rows = a->permute_qk ? blocks[i].rows : HF_ROWS_STORED;
-            int k = snprintf(out, outlen, "model.layers.%lu.%s", n, blocks[i].hf);
+    const struct name_rule *rule = a->fused ? fused_blocks : blocks;
+    size_t nrules = a->fused ? sizeof(fused_blocks) / sizeof(fused_blocks[0])
+                             : sizeof(blocks) / sizeof(blocks[0]);
+    for (size_t i = 0; i < nrules; i++)
+        if (strcmp(end + 1, rule[i].gguf) == 0) {
+            *rows = a->permute_qk ? rule[i].rows : HF_ROWS_STORED;
+            int k = snprintf(out, outlen, "model.layers.%lu.%s", n, rule[i].hf);
             return k > 0 && k < (int)outlen ? 0 : -1;
         }
     return -1;
@@ -91,6 +114,35 @@ int hf_heads(const struct gguf_model *m, const struct hf_arch *a, int64_t *q, in
         *kv = *q;
     else if (hf_kv_int(k, kv) < 0 || *kv <= 0)
         return -1;
+    return 0;
+}
+
+/* Phi3's config has no head_dim (it is hidden / heads) and only longrope
+ * scaling; the rotated part of a head must come back from
+ * partial_rotary_factor as transformers computes it, int(head_dim * f). */
+static int check_fused_keys(const struct gguf_model *m, const struct hf_arch *a, char *why,
+                            size_t whylen)
+{
+    int64_t hidden, q, kv, key, rot;
+    hf_kv_int(hf_kv(m, a->gguf, "embedding_length"), &hidden);
+    hf_heads(m, a, &q, &kv);
+    if (hidden % q != 0 ||
+        (hf_kv(m, a->gguf, "attention.key_length") != NULL &&
+         (hf_kv_int(hf_kv(m, a->gguf, "attention.key_length"), &key) < 0 || key != hidden / q))) {
+        snprintf(why, whylen, "key '%s.attention.key_length': not hidden size / heads", a->gguf);
+        return -1;
+    }
+    int64_t hd = hidden / q;
+    if (hf_kv(m, a->gguf, "rope.dimension_count") != NULL &&
+        (hf_kv_int(hf_kv(m, a->gguf, "rope.dimension_count"), &rot) < 0 || rot <= 0 ||
+         rot % 2 != 0 || rot > hd || (int64_t)((double)hd * ((double)rot / (double)hd)) != rot)) {
+        snprintf(why, whylen, "key '%s.rope.dimension_count' not mapped", a->gguf);
+        return -1;
+    }
+    if (hf_kv(m, a->gguf, "rope.scaling.type") != NULL) {
+        snprintf(why, whylen, "rope scaling type not mapped");
+        return -1;
+    }
     return 0;
 }
 
@@ -121,7 +173,34 @@ static int check_keys(const struct gguf_model *m, const struct hf_arch *a, char 
         snprintf(why, whylen, "rope scaling type not mapped");
         return -1;
     }
-    return 0;
+    return a->fused ? check_fused_keys(m, a, why, whylen) : 0;
+}
+
+/* HF's fused tensors: q, k and v rows of hidden / heads each, and
+ * gate then up rows of feed_forward_length each, all of hidden columns. */
+static bool fused_shape_ok(const struct gguf_model *m, const struct hf_arch *a,
+                           const struct gguf_tensor *t)
+{
+    size_t n = strlen(t->name);
+    int64_t hidden, q, kv, ff, rows;
+    hf_kv_int(hf_kv(m, a->gguf, "embedding_length"), &hidden);
+    hf_kv_int(hf_kv(m, a->gguf, "feed_forward_length"), &ff);
+    hf_heads(m, a, &q, &kv);
+    if (n > 16 && strcmp(t->name + n - 16, ".attn_qkv.weight") == 0)
+        rows = (q + 2 * kv) * (hidden / q);
+    else if (n > 14 && strcmp(t->name + n - 14, ".ffn_up.weight") == 0)
+        rows = 2 * ff;
+    else
+        return true;
+    return t->n_dims == 2 && t->ne[0] == (uint64_t)hidden && t->ne[1] == (uint64_t)rows;
+}
+
+/* The rope tensors say what hf_rope.h recognizes. */
+static bool rope_known(const struct gguf_model *m, const struct hf_arch *a)
+{
+    struct hf_llama3_rope r3;
+    struct hf_longrope lr;
+    return a->fused ? hf_rope_longrope(m, a, &lr) == 0 : hf_rope_llama3(m, a, &r3) == 0;
 }
 
 /* Every tensor has an HF name, can be served in dt, and Q/K rows split
@@ -138,14 +217,19 @@ static int check_tensors(const struct gguf_model *m, const struct hf_arch *a, en
         enum hf_rows rows;
         enum dtype sdt;
         int k = hf_tensor_name(a, t->name, name, sizeof(name), &rows);
-        struct hf_llama3_rope rope;
-        if (k < 0 || (k == 1 && hf_rope_llama3(m, a, &rope) < 0)) {
-            snprintf(why, whylen, k < 0 ? "tensor '%s'" : "tensor '%s': not Llama 3's rope factors",
-                     t->name);
+        if (k < 0 || (k == 1 && !rope_known(m, a))) {
+            snprintf(why, whylen, "tensor '%s'%s", t->name,
+                     k < 0      ? ""
+                     : a->fused ? ": not LongRoPE factors"
+                                : ": not Llama 3's rope factors");
             return -1;
         }
         if (k == 1)
             continue;
+        if (a->fused && !fused_shape_ok(m, a, t)) {
+            snprintf(why, whylen, "tensor '%s': not the size of its fused HF tensor", t->name);
+            return -1;
+        }
         if (!view_safetensors_dtype(t, dt, &sdt) || sdt == DTYPE_STORED) {
             snprintf(why, whylen, "tensor '%s' cannot be decoded", t->name);
             return -1;

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """hf_check.py - tiny models for the .hf/ tests and the checks of a mount.
 
-    hf_check.py write DIR              DIR/{llama,qwen2,qwen3,falcon,extra}.gguf
+    hf_check.py write DIR              DIR/{llama,llama3,qwen2,qwen3,phi3,phi3l}.gguf, and
+                                       the unmapped falcon, extra, rope, phi3rope, phi3ffn
     hf_check.py check DIR NAME MNT DT  MNT/.hf of model NAME mounted with -o dtype=DT
 
 The models follow llama.cpp's converter (hf_gguf.py): random weights, the
-Q/K rows interleaved for llama, a SentencePiece-style llama tokenizer and
-byte-level gpt2 tokenizers. The checks do not trust gguffs: safetensors is
+Q/K rows interleaved for llama, phi3's fused qkv_proj and gate_up_proj
+(phi3l: LongRoPE factors, a partial rotary factor, tied embeddings), a
+SentencePiece-style llama tokenizer and byte-level gpt2 tokenizers. The checks do not trust gguffs: safetensors is
 read by a reader written here from the published format, expected tensors
 are the original arrays (f32 models) or numpy's dequantization of what was
 written, converted to the mount dtype with numpy bit arithmetic; the
@@ -67,6 +69,9 @@ def gpt2_tok(pre, add_bos):
 
 LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+PHI3_LONGROPE = {"rope_type": "longrope",
+                 "long_factor": [float(np.float32(x)) for x in (1.08, 1.5, 2.25, 3.1)],
+                 "short_factor": [float(np.float32(x)) for x in (1.0, 1.0, 1.05, 1.1)]}
 MODELS = {  # name: arch, config, tokenizer, qtype, tied, biases, qk norms
     "llama": ("llama", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                             num_attention_heads=4, num_key_value_heads=2, head_dim=16,
@@ -85,6 +90,17 @@ MODELS = {  # name: arch, config, tokenizer, qtype, tied, biases, qk norms
                             num_attention_heads=4, num_key_value_heads=2, head_dim=32,
                             max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1e6),
               lambda: gpt2_tok("llama-bpe", True), "q4_0", False, False, True),
+    "phi3": ("phi3", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                          num_attention_heads=4, num_key_value_heads=4, head_dim=16,
+                          max_position_embeddings=256, original_max_position_embeddings=256,
+                          rms_norm_eps=1e-5, rope_theta=10000.0, sliding_window=48),
+             llama_tok, "f32", False, False, False),
+    "phi3l": ("phi3", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=1,
+                           num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                           max_position_embeddings=1024, original_max_position_embeddings=128,
+                           rms_norm_eps=1e-5, rope_theta=10000.0, partial_rotary_factor=0.5,
+                           rope_scaling=PHI3_LONGROPE),
+              lambda: gpt2_tok("llama-bpe", None), "q4_0", True, False, False),
 }
 
 
@@ -99,6 +115,13 @@ def make_state(name):
     for i in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % i
         st[p + "input_layernorm.weight"] = f(h)
+        if arch == "phi3":  # HF's fused tensors: q, k, v rows; gate, up rows
+            st[p + "self_attn.qkv_proj.weight"] = f((nq + 2 * nkv) * hd, h)
+            st[p + "self_attn.o_proj.weight"] = f(h, nq * hd)
+            st[p + "post_attention_layernorm.weight"] = f(h)
+            st[p + "mlp.gate_up_proj.weight"] = f(2 * cfg["intermediate_size"], h)
+            st[p + "mlp.down_proj.weight"] = f(h, cfg["intermediate_size"])
+            continue
         st[p + "self_attn.q_proj.weight"] = f(nq * hd, h)
         st[p + "self_attn.k_proj.weight"] = f(nkv * hd, h)
         st[p + "self_attn.v_proj.weight"] = f(nkv * hd, h)
@@ -133,6 +156,15 @@ def write(d):
     hf_gguf.llama3_rope_factors = lambda c: real(c) * np.float32(1.5)
     write_gguf(os.path.join(d, "rope.gguf"), arch3, st3, cfg3, tok3)
     hf_gguf.llama3_rope_factors = real
+    # phi3: an attention factor that is neither formula's; ffn_up rows that
+    # are not twice feed_forward_length
+    arch, cfg, tok, qtype, st = make_state("phi3l")
+    real = hf_gguf.phi3_attn_factor
+    hf_gguf.phi3_attn_factor = lambda c: 2.5
+    write_gguf(os.path.join(d, "phi3rope.gguf"), arch, st, cfg, tok)
+    hf_gguf.phi3_attn_factor = real
+    write_gguf(os.path.join(d, "phi3ffn.gguf"), arch, st, dict(cfg, intermediate_size=64), tok)
+    arch, cfg, tok, qtype, st = make_state("llama")
     st["model.layers.0.mystery.weight"] = st["model.norm.weight"]
     hf_gguf._BLOCK["mystery.weight"] = "mystery.weight"
     write_gguf(os.path.join(d, "extra.gguf"), arch, st, cfg, tok)
@@ -209,16 +241,31 @@ def check_weights(mnt, arch, cfg, qtype, st, dt):
 def check_config(mnt, arch, cfg, tok, st, dt):
     text = open(os.path.join(mnt, ".hf/config.json")).read()
     c = json.loads(text)
-    cls = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}
+    cls = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
+           "phi3": "Phi3ForCausalLM"}
     expect(c["architectures"] == [cls[arch]] and c["model_type"] == arch, "architecture")
-    for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-              "num_key_value_heads", "head_dim", "max_position_embeddings", "vocab_size"):
+    keys = ["hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+            "num_key_value_heads", "max_position_embeddings", "vocab_size"]
+    if arch == "phi3":  # Phi3Config has no head_dim: hidden / heads
+        expect("head_dim" not in c and "attention_bias" not in c, "phi3 head_dim, attention_bias")
+        expect(c["original_max_position_embeddings"] == cfg["original_max_position_embeddings"],
+               "original_max_position_embeddings")
+        expect(c.get("partial_rotary_factor") == cfg.get("partial_rotary_factor"),
+               "partial_rotary_factor %r" % c.get("partial_rotary_factor"))
+        expect(c["sliding_window"] == cfg.get("sliding_window"), "sliding_window")
+        for k in ("bos_token_id", "eos_token_id", "pad_token_id"):
+            expect(k in c, k + " not written (Phi3Config's default would apply)")
+    else:
+        keys.append("head_dim")
+    for k in keys:
         expect(c[k] == cfg[k], "config %s = %r, want %r" % (k, c[k], cfg[k]))
     expect(c["rms_norm_eps"] == cfg["rms_norm_eps"], "rms_norm_eps %r" % c["rms_norm_eps"])
     expect('"rms_norm_eps": %s' % repr(cfg["rms_norm_eps"]).replace("1e-06", "1e-06") in text,
            "rms_norm_eps not written as the shortest decimal")
     expect(float(c["rope_theta"]) == cfg["rope_theta"], "rope_theta")
     want_rs = dict(cfg["rope_scaling"]) if cfg.get("rope_scaling") else None
+    if want_rs and want_rs["rope_type"] == "longrope":  # older transformers read "type"
+        want_rs["type"] = "longrope"
     expect(c.get("rope_scaling") == want_rs, "rope_scaling %r, want %r" % (c.get("rope_scaling"), want_rs))
     expect(c["tie_word_embeddings"] == ("lm_head.weight" not in st), "tie_word_embeddings")
     expect(c["torch_dtype"] == {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[dt],

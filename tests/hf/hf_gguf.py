@@ -8,7 +8,9 @@ convert_hf_to_gguf.py does, for the .hf/ tests.
 state: {HF tensor name: float32 numpy array in torch order}.
 cfg:   hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
        num_key_value_heads, head_dim, max_position_embeddings, rms_norm_eps,
-       rope_theta, vocab_size (as config.json holds them).
+       rope_theta, vocab_size (as config.json holds them); phi3 also
+       original_max_position_embeddings, partial_rotary_factor,
+       sliding_window and rope_scaling (longrope: long_factor, short_factor).
 tok:   model ("gpt2" | "llama"), tokens, types, and scores (llama) or merges
        ("left right" strings, gpt2), pre (gpt2), ids bos/eos/unk/pad (or
        None), add_bos, add_eos (None: key absent), chat_template (or None).
@@ -18,7 +20,11 @@ shapes with ne[0] the contiguous dimension (torch shape reversed); for arch
 llama the rows of each head of Q and K interleaved (LlamaModel.permute);
 1-D tensors (norms, biases) kept F32; 2-D weights in qtype when their rows
 split into 32-element blocks; rms_norm_eps stored as f32; no output.weight
-when the embeddings are tied (lm_head.weight absent from state).
+when the embeddings are tied (lm_head.weight absent from state). phi3
+(Phi3MiniModel) keeps HF's fused qkv_proj and gate_up_proj as attn_qkv and
+ffn_up, and stores LongRoPE's factors as the tensors rope_factors_long and
+rope_factors_short (first, as generate_extra_tensors yields them) with the
+attention factor in rope.scaling.attn_factor.
 """
 
 import math
@@ -50,6 +56,8 @@ _BLOCK = {
     "mlp.gate_proj.weight": "ffn_gate.weight",
     "mlp.up_proj.weight": "ffn_up.weight",
     "mlp.down_proj.weight": "ffn_down.weight",
+    "self_attn.qkv_proj.weight": "attn_qkv.weight",  # phi3
+    "mlp.gate_up_proj.weight": "ffn_up.weight",  # phi3: gate rows, then up rows
 }
 
 
@@ -147,6 +155,26 @@ def _add_config(w, arch, cfg):
         w.add_kv(a + ".vocab_size", GV.UINT32, cfg["vocab_size"])
         w.add_kv(a + ".rope.dimension_count", GV.UINT32,
                  cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"])
+    if arch == "phi3":
+        w.add_kv(a + ".rope.scaling.original_context_length", GV.UINT32,
+                 cfg["original_max_position_embeddings"])
+        w.add_kv(a + ".rope.dimension_count", GV.UINT32, phi3_rope_dims(cfg))
+        w.add_kv(a + ".attention.sliding_window", GV.UINT32, cfg.get("sliding_window") or 0)
+        if (cfg.get("rope_scaling") or {}).get("long_factor"):
+            w.add_kv(a + ".rope.scaling.attn_factor", GV.FLOAT32, phi3_attn_factor(cfg))
+
+
+def phi3_rope_dims(cfg):
+    """Phi3MiniModel: int(partial_rotary_factor * n_embd) // n_head."""
+    return int(cfg.get("partial_rotary_factor", 1.0) * cfg["hidden_size"]) // cfg["num_attention_heads"]
+
+
+def phi3_attn_factor(cfg):
+    """Phi3MiniModel's attention factor for su/longrope."""
+    scale = cfg["max_position_embeddings"] / cfg["original_max_position_embeddings"]
+    if scale <= 1.0:
+        return 1.0
+    return math.sqrt(1 + math.log(scale) / math.log(cfg["original_max_position_embeddings"]))
 
 
 def _add_tokenizer(w, tok):
@@ -196,6 +224,11 @@ def gguf_tensors(arch, state, cfg, qtype="f32"):
     if (cfg.get("rope_scaling") or {}).get("rope_type") == "llama3":
         f = llama3_rope_factors(cfg)
         out.append(("rope_freqs.weight", GT.F32, [len(f)], f.tobytes(), "f32"))
+    rs = cfg.get("rope_scaling") or {}
+    if arch == "phi3" and rs.get("long_factor"):
+        for key in ("long_factor", "short_factor"):
+            f = np.array(rs[key], np.float32)
+            out.append(("rope_factors_%s.weight" % key.split("_")[0], GT.F32, [len(f)], f.tobytes(), "f32"))
     for hf, arr in state.items():
         arr = np.asarray(arr, np.float32)
         if arch == "llama" and (".q_proj." in hf or ".k_proj." in hf):

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """test-hf-transformers.py - MNT/.hf/ loaded by the real consumers.
 
-For llama (also with Llama 3's rope scaling), qwen2 and qwen3: a tiny random model made with transformers and
+For llama (also with Llama 3's rope scaling), qwen2, qwen3 and phi3 (also
+with LongRoPE, a partial rotary factor and tied embeddings): a tiny random
+model made with transformers and
 a tokenizer trained with the `tokenizers` library (byte-level BPE for the
 qwen models, with the qwen2 and llama-bpe pre-tokenizers; a SentencePiece-
 style BPE with byte fallback for llama) are written to GGUF as llama.cpp's
@@ -168,6 +170,9 @@ def llama_tokenizer():
 
 LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+PHI3_LONGROPE = {"rope_type": "longrope",
+                 "long_factor": [1.0800000429153442, 1.5, 2.25, 3.0999999046325684],
+                 "short_factor": [1.0, 1.0, 1.0499999523162842, 1.100000023841858]}
 QTYPES = ("f32", "f16", "q8_0", "q4_0")
 MODELS = {  # name: arch, config kwargs, tokenizer, GGUF types
     "llama": ("llama", dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -188,6 +193,21 @@ MODELS = {  # name: arch, config kwargs, tokenizer, GGUF types
                             num_attention_heads=4, num_key_value_heads=2, head_dim=32,
                             max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
                             tie_word_embeddings=True), lambda: gpt2_tokenizer("llama-bpe"), QTYPES),
+    # Phi3Config's default pad_token_id (32000) is no row of a tiny vocabulary
+    "phi3": ("phi3", dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                          num_attention_heads=4, num_key_value_heads=2,
+                          max_position_embeddings=256, original_max_position_embeddings=256,
+                          rms_norm_eps=1e-5, rope_theta=10000.0, sliding_window=16,
+                          bos_token_id=1, eos_token_id=2, pad_token_id=None,
+                          tie_word_embeddings=False), llama_tokenizer, QTYPES),
+    "phi3l": ("phi3", dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=4,
+                           max_position_embeddings=1024, original_max_position_embeddings=64,
+                           rms_norm_eps=1e-5, rope_theta=10000.0, partial_rotary_factor=0.5,
+                           rope_scaling=PHI3_LONGROPE, sliding_window=None,
+                           bos_token_id=0, eos_token_id=2, pad_token_id=0,
+                           tie_word_embeddings=True),
+              lambda: gpt2_tokenizer("llama-bpe"), ("f32", "q8_0")),
 }
 
 
@@ -212,6 +232,10 @@ def make_model(name, vocab):
     c["head_dim"] = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     c["rope_theta"] = rope_theta(cfg)
     c["rope_scaling"] = kw.get("rope_scaling")
+    if arch == "phi3":
+        c["original_max_position_embeddings"] = cfg.original_max_position_embeddings
+        c["partial_rotary_factor"] = kw.get("partial_rotary_factor", 1.0)
+        c["sliding_window"] = cfg.sliding_window
     return model, c
 
 
@@ -247,10 +271,12 @@ def check_model(arch, tag, model, cfg, tensors, hf, qtype):
         if qtype == "f32" and not torch.equal(gsd[name], model.state_dict()[name]):
             fail("%s: %s differs from the original" % (tag, name))
     if qtype == "f32":
-        ids = torch.arange(1, 40).reshape(1, -1) % cfg["vocab_size"]
-        with torch.no_grad():
-            if not torch.equal(got(ids).logits, model(ids).logits):
-                fail("%s: logits differ" % tag)
+        # past phi3's original context too, where LongRoPE's long factors apply
+        for n in sorted({40, cfg.get("original_max_position_embeddings", 0) + 40}):
+            ids = torch.arange(1, n).reshape(1, -1) % cfg["vocab_size"]
+            with torch.no_grad():
+                if not torch.equal(got(ids).logits, model(ids).logits):
+                    fail("%s: logits differ (%d tokens)" % (tag, n - 1))
     print("ok: %s model" % tag)
 
 
