@@ -4,7 +4,8 @@
  * vector level); which ones a type has is its row of the type table
  * (format/ggml_types.c). Here the best level the CPU runs, under the cap a
  * caller may set, is chosen once per type; outputs too large to stay in
- * cache are then routed to the streaming variant.
+ * cache are then routed to the streaming variant, and the others decoded in
+ * pieces with the next piece's blocks prefetched.
  *
  * This file is compiled for the baseline x86-64: it runs before anyone knows
  * what the CPU supports.
@@ -18,7 +19,7 @@
 
 #include "format/ggml_types.h"
 
-/* run_prefetched()'s piece: 16 KiB of output, whose blocks are 2 to 16 KiB
+/* run_prefetched()'s piece: 16 KiB of output, whose blocks are 0.6 to 8 KiB
  * of input, prefetched one piece ahead. */
 #define DQ_PIECE_BYTES 16384
 
