@@ -4,7 +4,8 @@
  * vector level); which ones a type has is its row of the type table
  * (format/ggml_types.c). Here the best level the CPU runs, under the cap a
  * caller may set, is chosen once per type; outputs too large to stay in
- * cache are then routed to the streaming variant.
+ * cache are then routed to the streaming variant, and the others decoded in
+ * pieces with the next piece's blocks prefetched.
  *
  * This file is compiled for the baseline x86-64: it runs before anyone knows
  * what the CPU supports.
@@ -17,6 +18,10 @@
 #include <string.h>
 
 #include "format/ggml_types.h"
+
+/* run_prefetched()'s piece: 16 KiB of output, whose blocks are 0.6 to 8 KiB
+ * of input, prefetched one piece ahead. */
+#define DQ_PIECE_BYTES 16384
 
 /* ------------------------------------------------------------ the CPU */
 
@@ -141,6 +146,30 @@ static uint64_t stream_head(const struct ggml_type_info *t, const float *dst)
     return (16 - mis) / sizeof(float);
 }
 
+/* Runs a vector decoder with ordinary stores over nb blocks in pieces of
+ * DQ_PIECE_BYTES of output, prefetching the next piece's blocks before
+ * decoding each. Its output stays in cache, so what it waits on is its
+ * input, read from memory (the page cache) in small loads that keep too
+ * few misses in flight on their own: on a 2-core AVX-512 EPYC this took
+ * Q8_0 from 59 to 82 GB/s and BF16 from 36 to 46 GB/s into 128 KiB. Not for
+ * the streaming variants (there it cost a fifth: the streaming stores want
+ * the memory bus to themselves) nor for the scalar decoders (F32's memcpy
+ * does its own reading ahead). Prefetches never fault, so reading ahead
+ * past the last block is harmless. */
+static void run_prefetched(dequant_fn fn, const struct ggml_type_info *t, const uint8_t *src,
+                           uint64_t nb, float *dst)
+{
+    const uint64_t per = DQ_PIECE_BYTES / sizeof(float) / t->block_elems;
+    const uint64_t piece = per > 0 ? per : 1;
+    for (uint64_t b = 0; b < nb; b += piece) {
+        const uint64_t n = nb - b < piece ? nb - b : piece;
+        const uint8_t *next = src + (b + piece) * t->block_bytes;
+        for (uint64_t k = 0; k < piece * t->block_bytes; k += 64)
+            __builtin_prefetch(next + k, 0, 3);
+        fn(src + b * t->block_bytes, n, dst + b * t->block_elems);
+    }
+}
+
 /* Decodes nb blocks of t through p: with streaming stores where the output
  * is larger than DQ_STREAM_MIN_BYTES and can be aligned, else ordinary ones. */
 static void decode(const struct ggml_type_info *t, const struct pick *p, const uint8_t *src,
@@ -148,8 +177,12 @@ static void decode(const struct ggml_type_info *t, const struct pick *p, const u
 {
     const bool large = nb * t->block_elems * sizeof(float) > DQ_STREAM_MIN_BYTES;
     const uint64_t head = large && p->stream != NULL ? stream_head(t, dst) : UINT64_MAX;
-    if (head == UINT64_MAX) {
+    if (head == UINT64_MAX && p->level == DQ_SCALAR) {
         p->fn(src, nb, dst);
+        return;
+    }
+    if (head == UINT64_MAX) {
+        run_prefetched(p->fn, t, src, nb, dst);
         return;
     }
     p->fn(src, head, dst);
