@@ -63,18 +63,4 @@ static __device__ __forceinline__ float gguffs_fp16_hw(uint32_t h)
 #endif
 }
 
-/* The value v of lane `lane` of this thread's group of 32 (all 32 lanes
- * take part). A wavefront of 64 is two such groups. Not in the host build,
- * whose lanes run one at a time (GGUFFS_WARP_SERIAL). */
-#if !defined(GGUFFS_WARP_SERIAL)
-static __device__ __forceinline__ float gguffs_shfl32(float v, uint32_t lane)
-{
-#if defined(__HIPCC__)
-    return __shfl(v, (int)lane, 32);
-#else
-    return __shfl_sync(0xffffffffu, v, (int)lane);
-#endif
-}
-#endif
-
 #endif

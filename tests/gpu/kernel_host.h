@@ -20,15 +20,6 @@ struct float4 {
     float x, y, z, w;
 };
 
-struct uint4 {
-    uint32_t x, y, z, w;
-};
-
-/* Lanes run one after another, so none can take a value from another: a
- * kernel written for a group of 32 lanes computes another lane's value
- * itself (dequant.hip's KQ_SHFL). */
-#define GGUFFS_WARP_SERIAL 1
-
 static inline float __uint_as_float(uint32_t u)
 {
     float f;

@@ -12,15 +12,15 @@
  * that is gpu_exact's.
  *
  * kernel_host.h stands in for the little of the CUDA runtime the source
- * uses. Built once per Q4_K/Q5_K variant of the source (GGUFFS_KQ_VARIANT,
- * tests/gpu/meson.build); arguments, type names, limit the types checked.
+ * uses. Arguments, type names, limit the types checked.
  *
- * Also checks the premise of the variants that widen fp16 scales with a
- * conversion instruction (gpu_ref.h's xfp16): that a hardware conversion
- * agrees with the exact integer one (ref_fp16, itself checked against the
- * scalar reference here) on all 65536 inputs but NaN, and gives NaN for
- * NaN: the host's own conversion (gguffs_fp16_hw's host build) and, where
- * the CPU has it, F16C's vcvtph2ps, which must agree on NaN payloads too.
+ * Also checks the premise of Q4_K and Q5_K's common pass, which widens
+ * their fp16 scales with a conversion instruction (gpu_ref.h's xfp16):
+ * that a hardware conversion agrees with the exact integer one (ref_fp16,
+ * itself checked against the scalar reference here) on all 65536 inputs
+ * but NaN, and gives NaN for NaN: the host's own conversion
+ * (gguffs_fp16_hw's host build) and, where the CPU has it, F16C's
+ * vcvtph2ps, which must agree on NaN payloads too.
  * The GPU's instruction is gpu_exact's to check, on the device.
  */
 #include <immintrin.h>
@@ -206,7 +206,6 @@ static bool wanted(int argc, char **argv, uint32_t type)
 int main(int argc, char **argv)
 {
     size_t n = sizeof kernels / sizeof kernels[0];
-    printf("Q4_K/Q5_K variant %d (GGUFFS_KQ_VARIANT)\n", GGUFFS_KQ_VARIANT);
     for (size_t i = 0; i < n; i++) {
         const struct ggml_type_info *ti = ggml_type_find(kernels[i].type);
         if (!ti->gpu_kernel || strcmp(ti->gpu_kernel, kernels[i].name) != 0) {
