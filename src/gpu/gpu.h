@@ -80,6 +80,11 @@ int gpu_decode(struct gpu *g, uint32_t type, const void *src, uint64_t nblocks, 
 void *gpu_host_alloc(struct gpu *g, size_t bytes, bool *pinned);
 void gpu_host_free(struct gpu *g, void *p, size_t bytes, bool pinned);
 
+/* True once a runtime is up and the kernels loaded (no later failure yet).
+ * Takes no lock: the read path asks it so as not to wait for a start under
+ * way on another thread. */
+bool gpu_ready(struct gpu *g);
+
 /* Resident memory the runtime's start added to this process (its libraries
  * and driver mappings), in bytes; 0 until it is up. The read path counts it
  * against its cache budget. */

@@ -100,10 +100,6 @@ unsigned gpu_grid_for(uint64_t nvalues, unsigned max_grid);
  * that leave a context unusable. */
 bool gpu_code_is_sticky(int code);
 
-/* For tests: true once a runtime is up and the kernels loaded (no later
- * failure yet). The read path asks gpu_unusable() instead. */
-bool gpu_ready(struct gpu *g);
-
 /* Bring the runtime up (as the first gpu_decode would) and hand it out,
  * bound to the calling thread, with the kernel for ggml type `type` (NULL
  * kernel: the type has none). 0, or -1 with the reason. */

@@ -175,6 +175,13 @@ static void stage_give(struct window_cache *wc, struct buffer b)
  * Decoding a window
  * ---------------------------------------------------------------------- */
 
+/* Is the early start (window_cache_start_early()) still under way? Until
+ * it is done, windows are decoded on the CPU rather than wait for it. */
+static bool gpu_starting(struct window_cache *wc)
+{
+    return wc->starter_started && !atomic_load(&wc->probed);
+}
+
 /* Decode window k of tensor t into dst on the GPU; 0, or -1 with res
  * (READ_FALLBACK for a GPU failure or short host memory, READ_ERROR for
  * the file). */
@@ -230,7 +237,9 @@ static int window_decode(struct window_cache *wc, struct window *w, float *dst,
     uint64_t ne = ten->n_elements - e0 < wc->window_elems ? ten->n_elements - e0 : wc->window_elems;
 
     w->path = READ_PATH_CPU;
-    if (window_cache_gpu_type(wc, ti)) {
+    /* While the early start is under way the CPU decodes: the first reads
+     * after a mount are then never slower than the CPU path. */
+    if (window_cache_gpu_type(wc, ti) && !gpu_starting(wc)) {
         if (window_decode_gpu(wc, ten, ti, e0, ne, dst, &w->path, res) == 0)
             return 0;
         if (res->status == READ_ERROR)
@@ -258,7 +267,7 @@ static void *window_alloc(struct window_cache *wc, const struct window *w, bool 
 {
     const struct ggml_type_info *ti = ggml_type_find(wc->m->tensors[w->t].type);
     *pinned = false;
-    if (window_cache_gpu_type(wc, ti) && !gpu_unusable(wc->g, NULL, 0))
+    if (window_cache_gpu_type(wc, ti) && !gpu_starting(wc) && !gpu_unusable(wc->g, NULL, 0))
         return gpu_host_alloc(wc->g, wc->window_bytes, pinned);
     /* On 2 MiB boundaries, asking for huge pages: a fresh window is then
      * faulted in a few times instead of 2048, which on a virtual machine
@@ -407,7 +416,7 @@ int window_cache_read(struct window_cache *wc, struct read_req *rq, char *fallba
     uint64_t end = rq->off + rq->len, pos = rq->off;
 
     fallback[0] = '\0';
-    if (window_cache_gpu_type(wc, rq->ti))
+    if (window_cache_gpu_type(wc, rq->ti) && !wc->starter_started)
         gpu_probe(wc);
     while (pos < end) {
         uint64_t k = pos / wbytes;

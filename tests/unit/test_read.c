@@ -115,7 +115,10 @@ struct fixture {
     struct reader *r;
 };
 
-static struct fixture open_fixture_gpu(unsigned threads, struct gpu *g)
+/* gpu_early: start the GPU at read_new() (the mount's default); the tests
+ * of what a read records start it at the first read, so that no read
+ * races the start. */
+static struct fixture open_fixture_start(unsigned threads, struct gpu *g, bool gpu_early)
 {
     struct fixture fx;
     char err[256];
@@ -125,8 +128,14 @@ static struct fixture open_fixture_gpu(unsigned threads, struct gpu *g)
     read_options_init(&opt);
     opt.cache_bytes = 1 << 20;
     opt.threads = threads;
+    opt.gpu_early = gpu_early;
     ck_assert_ptr_nonnull(fx.r = read_new(fx.m, g, &opt));
     return fx;
+}
+
+static struct fixture open_fixture_gpu(unsigned threads, struct gpu *g)
+{
+    return open_fixture_start(threads, g, false);
 }
 
 static struct fixture open_fixture(unsigned threads)
@@ -413,6 +422,28 @@ START_TEST(fact_values_are_escaped)
 }
 END_TEST
 
+/* With the GPU started early, reads racing the start are served (by the
+ * CPU until the start is done, then by the GPU or its fallback) with the
+ * same bytes throughout. */
+START_TEST(gpu_early_start_reads_right)
+{
+    struct gpu_options go = {.backend = GPU_BACKEND_AUTO};
+    struct gpu *g = gpu_new(&go);
+    ck_assert_ptr_nonnull(g);
+    struct fixture fx = open_fixture_start(1, g, true);
+    float ref[N];
+    unsigned char buf[N * 4 + 8];
+
+    ck_assert_int_eq(dequant_blocks_scalar(2, q4, 2, ref), 0);
+    for (int rep = 0; rep < 50; rep++) {
+        ck_assert_int_eq(rd(&fx, 6, DTYPE_F32, buf + 1, N * 4 - 5, 5), N * 4 - 5);
+        ck_assert_mem_eq(buf + 1, (const char *)ref + 5, N * 4 - 5);
+    }
+    close_fixture(&fx);
+    gpu_free(g);
+}
+END_TEST
+
 /* A GPU type with a GPU wanted: where there is no GPU (CI), every read
  * falls back to the CPU with the GPU's reason and the same bytes, in every
  * dtype; on a GPU machine it is served there, bit-identical. */
@@ -508,6 +539,7 @@ int main(void)
     tcase_add_test(tc, stored_bytes_of_plain_tensors);
     tcase_add_test(tc, fact_values_are_escaped);
     tcase_add_test(tc, gpu_type_served_or_fallen_back_bit_exact);
+    tcase_add_test(tc, gpu_early_start_reads_right);
     tcase_add_test(tc, failures_are_logged_once);
     suite_add_tcase(s, tc);
     return check_run(s);
