@@ -121,7 +121,8 @@ static int serve_mount(struct run *r, bool daemon)
                             .conn_opts = r->conn_opts,
                             .ready = daemon_on_init,
                             .ready_arg = &r->ready,
-                            .push_ahead = r->opt->push_ahead_bytes};
+                            .push_ahead = r->opt->push_ahead_bytes,
+                            .push_threads = r->opt->push_threads};
     if ((fs = fs_new(r->m, rd, &fo, err, sizeof(err))) == NULL) {
         log_warn("%s: %s", r->opt->model, err);
         goto out;

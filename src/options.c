@@ -59,6 +59,15 @@ static int set_push_ahead(struct options *o, const char *v)
     return parse_size(v, 0, (size_t)1 << 30, &o->push_ahead_bytes);
 }
 
+static int set_push_threads(struct options *o, const char *v)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, 16, &n) != 0)
+        return -1;
+    o->push_threads = (unsigned)n;
+    return 0;
+}
+
 static int set_threads(struct options *o, const char *v)
 {
     unsigned long long n;
@@ -190,6 +199,8 @@ static const struct option_row rows[] = {
     {"push_ahead", "SIZE", set_push_ahead, 0, "a size from 0 to 1G, e.g. 64M", false,
      "decode this far ahead of a sequential reader into the page cache (default " DEFAULT_PUSH
      "; 0: off)"},
+    {"push_threads", "N", set_push_threads, 0, "an integer from 1 to 16", false,
+     "threads decoding ahead into the page cache (default: a quarter of the CPUs, 1 to 4)"},
     {"gpu_window", "SIZE", set_gpu_window, 0, "a size from 128K to 1G, e.g. 8M", false,
      "size of one decoded window, GPU or CPU (default 8M, at most a quarter of cache_size)"},
     {"gpu_ahead", "N", set_gpu_ahead, 0, "an integer from 0 to 1024", false,

@@ -47,6 +47,7 @@ struct options {
     size_t cache_bytes;
     size_t readahead_bytes;  /* 0: leave the kernel's */
     size_t push_ahead_bytes; /* 0: no pushing ahead */
+    unsigned push_threads;   /* 0: push.c's default */
     unsigned threads;        /* 0: one per CPU */
     size_t gpu_window_bytes; /* 0: the read path's default */
     int gpu_ahead;           /* -1: the read path's default */

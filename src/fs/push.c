@@ -27,7 +27,8 @@
 #include <unistd.h>
 
 #define PUSH_RUNS 32
-#define PUSH_MAX_THREADS 4
+#define PUSH_MAX_THREADS 16
+#define PUSH_DEFAULT_MAX 4
 #define PAGE 4096u
 #define MiB (1024u * 1024u)
 
@@ -206,7 +207,7 @@ struct push *push_new(const struct push_options *opt)
     p->opt = *opt;
     if (p->opt.threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN) / 4;
-        p->opt.threads = n < 1 ? 1 : n > PUSH_MAX_THREADS ? PUSH_MAX_THREADS : (unsigned)n;
+        p->opt.threads = n < 1 ? 1 : n > PUSH_DEFAULT_MAX ? PUSH_DEFAULT_MAX : (unsigned)n;
     }
     if (p->opt.threads > PUSH_MAX_THREADS)
         p->opt.threads = PUSH_MAX_THREADS;

@@ -69,10 +69,10 @@ for r in "${readers[@]}"; do
     timeout 10 tail --pid="$r" -f /dev/null || fail "a reader is still blocked"
 done
 
-for v in 2G -1 lots; do
-    "$GGUFFS" -o push_ahead=$v "$W/push.gguf" "$push" 2>"$W/err" && fail "push_ahead=$v accepted"
-    [ $? = 2 ] || fail "push_ahead=$v: exit status not 2"
-    grep -q "push_ahead" "$W/err" || fail "push_ahead=$v: the message does not name the option"
+for v in push_ahead=2G push_ahead=-1 push_ahead=lots push_threads=0 push_threads=17; do
+    "$GGUFFS" -o $v "$W/push.gguf" "$push" 2>"$W/err" && fail "-o $v accepted"
+    [ $? = 2 ] || fail "-o $v: exit status not 2"
+    grep -q "${v%%=*}" "$W/err" || fail "-o $v: the message does not name the option"
 done
 gguffs_umount "$ref"
 echo "push: passed"
