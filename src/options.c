@@ -200,7 +200,7 @@ static const struct option_row rows[] = {
      "decode this far ahead of a sequential reader into the page cache (default " DEFAULT_PUSH
      "; 0: off)"},
     {"push_threads", "N", set_push_threads, 0, "an integer from 1 to 16", false,
-     "threads decoding ahead into the page cache (default: a quarter of the CPUs, 1 to 4)"},
+     "threads decoding ahead into the page cache (default: a quarter of the CPUs, 2 to 4)"},
     {"gpu_window", "SIZE", set_gpu_window, 0, "a size from 128K to 1G, e.g. 8M", false,
      "size of one decoded window, GPU or CPU (default 8M, at most a quarter of cache_size)"},
     {"gpu_ahead", "N", set_gpu_ahead, 0, "an integer from 0 to 1024", false,

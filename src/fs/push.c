@@ -207,7 +207,9 @@ struct push *push_new(const struct push_options *opt)
     p->opt = *opt;
     if (p->opt.threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN) / 4;
-        p->opt.threads = n < 1 ? 1 : n > PUSH_DEFAULT_MAX ? PUSH_DEFAULT_MAX : (unsigned)n;
+        /* At least two: one thread alone, decoding and storing in turn,
+         * fell behind a reader even on 2 cores (docs/PERFORMANCE.md). */
+        p->opt.threads = n < 2 ? 2 : n > PUSH_DEFAULT_MAX ? PUSH_DEFAULT_MAX : (unsigned)n;
     }
     if (p->opt.threads > PUSH_MAX_THREADS)
         p->opt.threads = PUSH_MAX_THREADS;

@@ -39,7 +39,7 @@ typedef void (*push_release_fn)(void *arg, void *hold);
 struct push_options {
     size_t ahead;     /* bytes pushed ahead of a reader at most; 0: no pushing */
     unsigned threads; /* pushing threads, at most 16; 0: a quarter of the
-                       * CPUs, 1 to 4 */
+                       * CPUs, 2 to 4 */
     push_fill_fn fill;
     push_release_fn release;
     void *arg;
