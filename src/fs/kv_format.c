@@ -60,11 +60,21 @@ static void put_float(struct text *tx, double v, bool single, bool json)
         text_printf(tx, json ? "\"%s\"" : "%s", s);
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(b, sizeof(b), "%.*g", prec, v);
+    /* The fewest digits that read back: a binary search, since a precision
+     * that reads back makes every higher one read back too (printf and
+     * strto* round correctly), and a vocabulary's scores are 10^5 floats
+     * formatted at every mount. 9 digits always do for a float, 17 for a
+     * double. */
+    int lo = 1, hi = single ? 9 : 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(b, sizeof(b), "%.*g", mid, v);
         if (single ? strtof(b, NULL) == (float)v : strtod(b, NULL) == v)
-            break;
+            hi = mid;
+        else
+            lo = mid + 1;
     }
+    snprintf(b, sizeof(b), "%.*g", lo, v);
     text_puts(tx, b);
 }
 
