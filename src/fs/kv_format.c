@@ -54,7 +54,7 @@ static int rd_u64(struct cur *c, uint64_t *v)
 /* Shortest decimal that reads back to the same value. */
 static void put_float(struct text *tx, double v, bool single, bool json)
 {
-    char b[40];
+    char b[320]; /* %.17g needs 25 at most; sized for what gcc can prove */
     if (isnan(v) || isinf(v)) {
         const char *s = isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
         text_printf(tx, json ? "\"%s\"" : "%s", s);
