@@ -119,7 +119,8 @@ static void render_row(const struct gguf_model *m, struct records *rs, struct te
     render_paths(tx, v.paths);
     text_puts(tx, "\t");
     text_put_field(tx, v.reason[0] ? v.reason : "-");
-    snprintf(num, sizeof(num), "\t%" PRIu64 "\t%" PRIu64 "\n", v.reads, v.bytes);
+    snprintf(num, sizeof(num), "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", v.reads, v.bytes,
+             v.pushed);
     text_puts(tx, num);
 }
 
@@ -130,7 +131,7 @@ char *control_render(const struct gguf_model *m, const struct facts *f, struct r
 
     text_reserve(&tx, 256 + m->n_tensors * 96);
     render_facts(&tx, f);
-    text_puts(&tx, "tensor\ttype\telements\tshape\tpath\treason\treads\tbytes\n");
+    text_puts(&tx, "tensor\ttype\telements\tshape\tpath\treason\treads\tbytes\tpushed\n");
     for (uint64_t i = 0; i < m->n_tensors && !text_failed(&tx); i++)
         render_row(m, rs, &tx, i);
     if (text_failed(&tx)) {

@@ -15,6 +15,7 @@
 #include "fs/push.h"
 #include "fs/xattr.h"
 #include "read/read.h"
+#include "read/record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -356,12 +357,34 @@ static int file_bytes(struct fs *fs, uint64_t ino, char *buf, size_t len, uint64
     return n < 0 ? (int)n : -EIO;
 }
 
+/* Count, per tensor, the bytes of [off, off + len) of file ino that were
+ * pushed ahead (the control file's `pushed` column). */
+static void count_pushed(struct fs *fs, uint64_t ino, size_t len, uint64_t off)
+{
+    const struct ns_seg *segs;
+    size_t nseg = ns_segments(fs->ns, ino, &segs);
+    struct records *rs = read_records(fs->r);
+
+    for (size_t i = ns_seg_find(segs, nseg, off); i < nseg; i++) {
+        const struct ns_seg *s = &segs[i];
+        uint64_t start = s->end - s->len;
+        if (start >= off + len)
+            break;
+        uint64_t a = start > off ? start : off, b = s->end < off + len ? s->end : off + len;
+        if (s->kind == SEG_TENSOR && b > a)
+            records_pushed(rs, s->tensor, b - a);
+    }
+}
+
 /* push.h's fill and release: what a read of the file would answer. */
 static int push_fill(void *arg, uint64_t ino, char *buf, size_t len, uint64_t off,
                      const void **data, void **hold)
 {
     struct fs *fs = arg;
-    return file_bytes(fs, ino, buf, len, off, data, (struct read_hold **)hold);
+    int rc = file_bytes(fs, ino, buf, len, off, data, (struct read_hold **)hold);
+    if (rc == 0)
+        count_pushed(fs, ino, len, off);
+    return rc;
 }
 
 static void push_release(void *arg, void *hold)

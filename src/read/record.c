@@ -17,6 +17,7 @@ struct record {
     atomic_uint paths;
     atomic_uint_fast64_t reads;
     atomic_uint_fast64_t bytes;
+    atomic_uint_fast64_t pushed;
     char *reason; /* under records.lock; NULL = none */
 };
 
@@ -53,6 +54,7 @@ struct records *records_new(uint64_t n)
         atomic_init(&rs->rec[i].paths, 0);
         atomic_init(&rs->rec[i].reads, 0);
         atomic_init(&rs->rec[i].bytes, 0);
+        atomic_init(&rs->rec[i].pushed, 0);
     }
     return rs;
 }
@@ -93,6 +95,12 @@ bool records_add(struct records *rs, uint64_t t, read_path_set paths, uint64_t b
     return (paths & err) && !(before & err);
 }
 
+void records_pushed(struct records *rs, uint64_t t, uint64_t bytes)
+{
+    if (t < rs->n)
+        atomic_fetch_add_explicit(&rs->rec[t].pushed, bytes, memory_order_relaxed);
+}
+
 void records_get(struct records *rs, uint64_t t, struct record_view *v)
 {
     memset(v, 0, sizeof(*v));
@@ -102,6 +110,7 @@ void records_get(struct records *rs, uint64_t t, struct record_view *v)
     v->paths = atomic_load_explicit(&r->paths, memory_order_relaxed);
     v->reads = atomic_load_explicit(&r->reads, memory_order_relaxed);
     v->bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
+    v->pushed = atomic_load_explicit(&r->pushed, memory_order_relaxed);
     pthread_mutex_lock(&rs->lock);
     if (r->reason != NULL)
         snprintf(v->reason, sizeof(v->reason), "%s", r->reason);

@@ -49,10 +49,16 @@ void records_free(struct records *rs); /* NULL is a no-op */
 bool records_add(struct records *rs, uint64_t t, read_path_set paths, uint64_t bytes,
                  const char *reason);
 
+/* Of tensor t's bytes read so far, `bytes` were read to be stored ahead
+ * into the page cache (fs/push.h) rather than to answer a request. An
+ * index past the end is ignored. */
+void records_pushed(struct records *rs, uint64_t t, uint64_t bytes);
+
 /* One tensor's record, copied out. */
 struct record_view {
     read_path_set paths; /* 0: unread */
     uint64_t reads, bytes;
+    uint64_t pushed;  /* of bytes: read to be pushed ahead */
     char reason[256]; /* "" when none */
 };
 

@@ -52,6 +52,14 @@ mib=$(sed -n 's/.* \([0-9][0-9]*\) MiB pushed into the page cache.*/\1/p' <<<"$l
 [ -n "$mib" ] && [ "$mib" -gt 0 ] || fail "nothing was pushed: $line"
 grep -q '^# push ahead: up to 16 MiB ahead' <<<"$line" || fail "push_ahead=16M not shown: $line"
 grep -q '^# push ahead: off' "$ref/.control" || fail "push_ahead=0 not shown as off"
+# Per tensor: what was pushed is counted, within what was read; nothing
+# is pushed where pushing is off.
+for n in $names; do
+    p=$(control_field "$push/.control" "$n" pushed) || fail "no pushed column for $n"
+    b=$(control_field "$push/.control" "$n" bytes)
+    [ "$p" -gt 0 ] && [ "$p" -le "$b" ] || fail "$n: pushed $p of $b bytes read"
+    [ "$(control_field "$ref/.control" "$n" pushed)" = 0 ] || fail "$n: pushed with push_ahead=0"
+done
 
 # SIGTERM while readers race the pushing threads: the daemon answers what
 # the stores wait for, then exits; the readers end.

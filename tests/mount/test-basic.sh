@@ -45,7 +45,7 @@ done <"$W/ref/manifest.tsv"
 echo "== control file before any read"
 cat "$m/.control" >"$W/control0" || fail "cannot read .control"
 head -1 "$W/control0" | grep -q '^# ' || fail ".control does not start with '#' lines"
-grep -qx $'tensor\ttype\telements\tshape\tpath\treason\treads\tbytes' "$W/control0" ||
+grep -qx $'tensor\ttype\telements\tshape\tpath\treason\treads\tbytes\tpushed' "$W/control0" ||
     fail ".control has no header row"
 grep -q "^# model: .*basic.gguf" "$W/control0" || fail ".control does not name the model"
 while IFS=$'\t' read -r name type n shape; do

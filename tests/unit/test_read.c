@@ -193,10 +193,10 @@ START_TEST(every_offset_and_length)
     char *text = render(&fx);
     ck_assert_ptr_nonnull(strstr(text,
                                  "# test: x\ntensor\ttype\telements\tshape\tpath\treason\treads"
-                                 "\tbytes\n"));
+                                 "\tbytes\tpushed\n"));
     ck_assert_ptr_nonnull(strstr(text, "\nw\tf32\t64\t64\tpassthrough\t-\t"));
     ck_assert_ptr_nonnull(strstr(text, "\nq\tq8_0\t64\t64\tcpu\t-\t"));
-    ck_assert_ptr_nonnull(strstr(text, "\nx\ttype77\t64\t64\tunread\t-\t0\t0\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\nx\ttype77\t64\t64\tunread\t-\t0\t0\t0\n"));
     free(text);
     close_fixture(&fx);
 }
@@ -238,7 +238,8 @@ START_TEST(unknown_type_fails_with_reason)
     ck_assert_int_eq(rd(&fx, 2, DTYPE_F32, buf, sizeof(buf), 0), -EIO);
     ck_assert_int_eq(rd(&fx, 7, DTYPE_F32, buf, sizeof(buf), 0), -EINVAL);
     char *text = render(&fx);
-    ck_assert_ptr_nonnull(strstr(text, "\nx\ttype77\t64\t64\terror\tunknown type id 77\t1\t0\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\nx\ttype77\t64\t64\terror\tunknown type id 77\t1\t0\t0\n"));
     free(text);
     close_fixture(&fx);
 }
@@ -255,7 +256,7 @@ START_TEST(model_changed_is_eio)
     char *text = render(&fx);
     ck_assert_ptr_nonnull(
         strstr(text, "\tq8_0\t64\t64\tcpu,error\tmodel file changed while mounted (size 1220 -> "
-                     "300)\t2\t16\n"));
+                     "300)\t2\t16\t0\n"));
     ck_assert_ptr_nonnull(strstr(text, "\nw\tf32\t64\t64\terror\tmodel file changed"));
     free(text);
     close_fixture(&fx);
@@ -295,7 +296,7 @@ START_TEST(reasons_are_one_line_fields)
     char *text = render(&fx);
     ck_assert_ptr_nonnull(
         strstr(text, "\nw\tf32\t64\t64\tpassthrough,cpu-fallback,gpu-cuda\tbad thing happened\t2"
-                     "\t12\n"));
+                     "\t12\t0\n"));
     free(text);
     close_fixture(&fx);
 }
@@ -363,7 +364,7 @@ START_TEST(bf16_tensor_as_f32_and_as_itself)
     ck_assert_int_eq(rd(&fx, 4, DTYPE_BF16, got16, sizeof(got16), 0), (ssize_t)sizeof(got16));
     ck_assert_mem_eq(got16, want_bh, sizeof(want_bh));
     char *text = render(&fx);
-    ck_assert_ptr_nonnull(strstr(text, "\nb\tbf16\t64\t64\tpassthrough,cpu\t-\t2\t384\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\nb\tbf16\t64\t64\tpassthrough,cpu\t-\t2\t384\t0\n"));
     free(text);
     close_fixture(&fx);
 }
@@ -397,7 +398,7 @@ START_TEST(stored_bytes_of_plain_tensors)
     ck_assert_mem_eq(buf, want_h01, 4);
     char *text = render(&fx);
     ck_assert_ptr_nonnull(strstr(text, "\nq\tq8_0\t64\t64\terror\ttype q8_0 cannot be served "
-                                       "as stored\t1\t0\n"));
+                                       "as stored\t1\t0\t0\n"));
     ck_assert_ptr_nonnull(strstr(text, "\ni\ti32\t64\t64\tpassthrough,cpu\t"));
     free(text);
     close_fixture(&fx);
