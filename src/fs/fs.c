@@ -463,7 +463,8 @@ static const struct gguf_tensor *tensor_of(const struct fs *fs, fuse_ino_t ino)
 
 static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-    const struct gguf_tensor *t = tensor_of(fs_of(req), ino);
+    struct fs *fs = fs_of(req);
+    const struct gguf_tensor *t = tensor_of(fs, ino);
     char val[XATTR_VALUE_MAX];
     int n;
 
@@ -471,7 +472,7 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
         fuse_reply_err(req, ENOTSUP);
         return;
     }
-    if (t == NULL || (n = xattr_value(t, name, val, sizeof(val))) < 0) {
+    if (t == NULL || (n = xattr_value(fs->m, t, name, val, sizeof(val))) < 0) {
         fuse_reply_err(req, ENODATA);
         return;
     }

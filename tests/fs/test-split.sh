@@ -95,6 +95,25 @@ assert m["metadata"]["general.name"]["value"] == "split test"
 assert m["metadata"]["split.count"] == {"type": "u16", "value": 3}, m["metadata"]["split.count"]
 assert [p.rsplit("/", 1)[1] for p in m["shards"]] == ["m-%05d-of-00003.gguf" % i for i in (1, 2, 3)]
 assert [t["shard"] for t in m["tensors"]] == [0] * 3 + [1] * 4 + [2] * 4, [t["shard"] for t in m["tensors"]]
+# Each tensor file names the shard its user.gguf.offset counts in, and the
+# stored bytes are there.
+import os
+checked = 0
+for t in m["tensors"]:
+    f = os.path.join(sys.argv[1], t["name"])
+    if not os.path.exists(f):
+        continue
+    shard = os.getxattr(f, "user.gguf.file").decode()
+    assert shard == m["shards"][t["shard"]], (t["name"], shard)
+    off = int(os.getxattr(f, "user.gguf.offset"))
+    assert off == t["offset"], (t["name"], off, t["offset"])
+    if t["type"] == "f32":
+        with open(shard, "rb") as s, open(f, "rb") as g:
+            s.seek(off)
+            want = g.read()
+            assert s.read(len(want)) == want, t["name"]
+        checked += 1
+assert checked > 0, "no f32 tensor to check against its shard"
 PY
 
 middle=$W/mnt-middle

@@ -39,6 +39,7 @@ assert x["user.gguf.name"] == name, x
 assert x["user.gguf.type"] == typ, x
 assert x["user.gguf.shape"] == shape, x
 assert int(x["user.gguf.offset"]) > 0, x
+assert os.path.isabs(x["user.gguf.file"]) and os.path.isfile(x["user.gguf.file"]), x
 PY
 done <"$W/ref/manifest.tsv"
 
