@@ -20,25 +20,16 @@ done
 gguffs_mount "$W/llama.gguf" "$W/ok"
 grep -qx '# hf: .hf/ (LlamaForCausalLM)' "$W/ok/.control" || fail ".control does not show .hf"
 
-gguffs_mount "$W/falcon.gguf" "$W/falcon"
-[ ! -e "$W/falcon/.hf" ] || fail "an unmapped architecture has .hf"
-grep -qx "# hf: not mapped: architecture 'falcon'" "$W/falcon/.control" ||
-    fail ".control does not say why falcon has no .hf"
-
-gguffs_mount "$W/extra.gguf" "$W/extra"
-[ ! -e "$W/extra/.hf" ] || fail "a model with an unmapped tensor has .hf"
-grep -qx "# hf: not mapped: tensor 'blk.0.mystery.weight'" "$W/extra/.control" ||
-    fail ".control does not name the unmapped tensor"
-gguffs_mount "$W/rope.gguf" "$W/rope"
-[ ! -e "$W/rope/.hf" ] || fail "a model with unknown rope factors has .hf"
-grep -qx "# hf: not mapped: tensor 'rope_freqs.weight': not Llama 3's rope factors" "$W/rope/.control" ||
-    fail ".control does not say why the rope factors are not mapped"
-gguffs_mount "$W/phi3rope.gguf" "$W/phi3rope"
-[ ! -e "$W/phi3rope/.hf" ] || fail "a phi3 model with an unknown attention factor has .hf"
-grep -qx "# hf: not mapped: tensor 'rope_factors_long.weight': not LongRoPE factors" "$W/phi3rope/.control" ||
-    fail ".control does not say why phi3's rope factors are not mapped"
-gguffs_mount "$W/phi3ffn.gguf" "$W/phi3ffn"
-[ ! -e "$W/phi3ffn/.hf" ] || fail "a phi3 model with a mis-sized gate_up tensor has .hf"
-grep -qx "# hf: not mapped: tensor 'blk.0.ffn_up.weight': not the size of its fused HF tensor" \
-    "$W/phi3ffn/.control" || fail ".control does not name phi3's mis-sized fused tensor"
+# not_mapped NAME WHY: NAME.gguf mounts without .hf/, and .control says why
+not_mapped() {
+    gguffs_mount "$W/$1.gguf" "$W/$1"
+    [ ! -e "$W/$1/.hf" ] || fail "$1: has .hf/ though it should not"
+    grep -qxF "# hf: not mapped: $2" "$W/$1/.control" ||
+        fail "$1: .control does not say: not mapped: $2"
+}
+not_mapped falcon "architecture 'falcon'"
+not_mapped extra "tensor 'blk.0.mystery.weight'"
+not_mapped rope "tensor 'rope_freqs.weight': not Llama 3's rope factors"
+not_mapped phi3rope "tensor 'rope_factors_long.weight': not LongRoPE factors"
+not_mapped phi3ffn "tensor 'blk.0.ffn_up.weight': not the size of its fused HF tensor"
 echo ok
