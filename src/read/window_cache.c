@@ -260,9 +260,9 @@ static int window_decode(struct window_cache *wc, struct window *w, float *dst,
     return 0;
 }
 
-/* A buffer for window w of `bytes`: pinned for a window the GPU decodes
- * (PCIe copies run at full speed only from pinned memory), plain for the
- * CPU's (which must not start a GPU runtime). */
+/* A buffer of window_bytes for window w: pinned for a window the GPU
+ * decodes (PCIe copies run at full speed only from pinned memory), plain
+ * for the CPU's (which must not start a GPU runtime). */
 static void *window_alloc(struct window_cache *wc, const struct window *w, bool *pinned)
 {
     const struct ggml_type_info *ti = ggml_type_find(wc->m->tensors[w->t].type);
