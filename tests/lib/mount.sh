@@ -145,6 +145,26 @@ expect_alive() {
 }
 
 BG_PIDS=""
+# wait_holding MNT SECONDS: wait until a `stress` process holds every file
+# of MNT open and has stopped opening more (it opens each file twice, once
+# with O_DIRECT; a loaded machine may take seconds to get there), then a
+# moment for reads to be in flight. 1 if it does not within SECONDS.
+wait_holding() {
+    local mnt=$1 want p i fds last=-1
+    want=$(ls "$mnt" | wc -l)
+    for ((i = 0; i < $2 * 3; i++)); do # every 0.3 s
+        for p in $(pgrep -f "^$STRESS hold "); do
+            fds=$(ls -l "/proc/$p/fd" 2>/dev/null | grep -o " $mnt/.*")
+            if (($(sort -u <<<"$fds" | grep -c .) >= want)); then
+                (($(grep -c . <<<"$fds") == last)) && { sleep 0.5; return 0; }
+                last=$(grep -c . <<<"$fds")
+            fi
+        done
+        sleep 0.3
+    done
+    return 1
+}
+
 bg_start() {
     local out=$1
     shift

@@ -14,7 +14,7 @@ for sig in TERM INT; do
     pid=$(daemon_pid "$mnt") || fail "no daemon found for $mnt"
     bg_start "$WORK/hold-$sig" env GGUFFS_STRESS_THREADS=4 timeout 120 "$STRESS" hold "$model" "$mnt" 60
     reader=$BG
-    sleep 2 # readers have their files open and reads in flight
+    wait_holding "$mnt" 60 || fail "SIG$sig: the readers did not open every file: $(cat "$WORK/hold-$sig")"
     kill -0 "$reader" 2>/dev/null || fail "the readers ended early: $(cat "$WORK/hold-$sig")"
     echo "== SIG$sig to the daemon (pid $pid) with readers running"
     kill -"$sig" "$pid" || fail "cannot signal the daemon"

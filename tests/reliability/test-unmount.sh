@@ -15,7 +15,7 @@ random_model "$model" 12 --tensors 24 --max-elements 131072
 start_readers() {
     bg_start "$WORK/hold-$2" env GGUFFS_STRESS_THREADS=4 timeout $(($3 + 90)) \
         "$STRESS" hold "$model" "$1" "$3"
-    sleep 2 # files open, reads in flight
+    wait_holding "$1" 60 || fail "$2: the readers did not open every file: $(cat "$WORK/hold-$2")"
     kill -0 "$BG" 2>/dev/null || fail "$2: the readers ended early: $(cat "$WORK/hold-$2")"
 }
 
