@@ -1,7 +1,7 @@
 /* read.c - read dispatch and recording. See read.h.
  *
  * read_tensor() clamps the range to the image, picks the way to serve it
- * (passthrough, GPU windows with the CPU behind them, or the CPU), converts
+ * (passthrough, or decoded windows: GPU or CPU), converts
  * to f16/bf16 where asked, checks that the model file did not change while
  * the bytes were read, and records the read. The servers fill a struct
  * read_req (read/request.h); nothing else travels between them.
@@ -56,7 +56,7 @@ void read_options_init(struct read_options *opt)
 }
 
 /* ----------------------------------------------------------------------
- * The FP32 image: GPU windows, with the CPU behind them
+ * The FP32 image: decoded windows, GPU or CPU
  * ---------------------------------------------------------------------- */
 
 /* Serve rq's FP32 range from decoded windows, or, when there is no memory

@@ -57,7 +57,7 @@ void read_free(struct reader *r);
  * Returns the count (short only at the end of the image; 0 past it), or
  * -errno: -EIO when the tensor cannot be served so or the model changed,
  * -ENOMEM, -EINVAL for no such tensor. Where the bytes already sit whole in
- * memory the read path owns (a decoded GPU window), *data points at them
+ * memory the read path owns (a decoded window), *data points at them
  * and *hold keeps them valid until read_release(); otherwise they are in
  * buf, *data == buf and *hold == NULL. hold may be NULL: always copy into
  * buf. */

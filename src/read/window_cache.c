@@ -175,11 +175,13 @@ static void stage_give(struct window_cache *wc, struct buffer b)
  * Decoding a window
  * ---------------------------------------------------------------------- */
 
-/* Is the early start (window_cache_start_early()) still under way? Until
- * it is done, windows are decoded on the CPU rather than wait for it. */
-static bool gpu_starting(struct window_cache *wc)
+/* Is a window of this type for the GPU to decode (or to fail and fall
+ * back)? Not while the early start (window_cache_start_early()) is under
+ * way: the CPU decodes rather than wait for it, so the first reads after a
+ * mount are never slower than the CPU path. */
+static bool gpu_window(struct window_cache *wc, const struct ggml_type_info *ti)
 {
-    return wc->starter_started && !atomic_load(&wc->probed);
+    return window_cache_gpu_type(wc, ti) && !(wc->starter_started && !atomic_load(&wc->probed));
 }
 
 /* Decode window k of tensor t into dst on the GPU; 0, or -1 with res
@@ -237,9 +239,7 @@ static int window_decode(struct window_cache *wc, struct window *w, float *dst,
     uint64_t ne = ten->n_elements - e0 < wc->window_elems ? ten->n_elements - e0 : wc->window_elems;
 
     w->path = READ_PATH_CPU;
-    /* While the early start is under way the CPU decodes: the first reads
-     * after a mount are then never slower than the CPU path. */
-    if (window_cache_gpu_type(wc, ti) && !gpu_starting(wc)) {
+    if (gpu_window(wc, ti)) {
         if (window_decode_gpu(wc, ten, ti, e0, ne, dst, &w->path, res) == 0)
             return 0;
         if (res->status == READ_ERROR)
@@ -267,7 +267,7 @@ static void *window_alloc(struct window_cache *wc, const struct window *w, bool 
 {
     const struct ggml_type_info *ti = ggml_type_find(wc->m->tensors[w->t].type);
     *pinned = false;
-    if (window_cache_gpu_type(wc, ti) && !gpu_starting(wc) && !gpu_unusable(wc->g, NULL, 0))
+    if (gpu_window(wc, ti) && !gpu_unusable(wc->g, NULL, 0))
         return gpu_host_alloc(wc->g, wc->window_bytes, pinned);
     /* On 2 MiB boundaries, asking for huge pages: a fresh window is then
      * faulted in a few times instead of 2048, which on a virtual machine
