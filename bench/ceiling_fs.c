@@ -29,6 +29,11 @@
  *                    read requests to stderr
  *   -o ra_kb=N       once mounted, set the mount's read-ahead
  *                    (/sys/class/bdi/MAJ:MIN/read_ahead_kb) to N KiB
+ *   -o push=N        at a file's first read from offset 0, N threads store
+ *                    the rest of it into the page cache in 1 MiB chunks
+ *                    (fuse_lowlevel_notify_store), as fast as the kernel
+ *                    takes them: the most that pushing ahead can give a
+ *                    server that has no decoding to do (low-level API only)
  *   -o splice_write, -o splice_move, -o max_readahead=N, -o async_read, ...
  *                    libfuse's connection options (fuse_parse_conn_info_opts)
  */
@@ -62,8 +67,9 @@ enum reply_mode { REPLY_BUF, REPLY_COPY, REPLY_DATA, REPLY_FD };
 struct cfile {
     char *name;
     uint64_t size;
-    char *data; /* NULL: served from the pattern */
-    int fd;     /* source file for -o reply=fd, or -1 */
+    char *data;          /* NULL: served from the pattern */
+    int fd;              /* source file for -o reply=fd, or -1 */
+    _Atomic bool pushed; /* -o push: its pushing threads have started */
 };
 
 struct options {
@@ -73,6 +79,7 @@ struct options {
     int direct_io;
     unsigned max_read;
     unsigned ra_kb;
+    unsigned push;
     char *reply;
 };
 
@@ -88,6 +95,9 @@ struct ceiling {
     int error; /* set by the argument parser */
     /* -o stats: what the kernel asked for */
     _Atomic uint64_t n_reads, read_bytes, max_read_seen;
+    /* -o push */
+    struct fuse_session *se;
+    _Atomic unsigned pushers; /* threads still storing */
 };
 
 /* The one instance: libfuse's callbacks reach it through userdata, but the
@@ -102,7 +112,7 @@ static int add_file(struct ceiling *c, const char *name, uint64_t size, char *da
     if (!nf)
         return -1;
     c->files = nf;
-    nf[c->nfiles] = (struct cfile){strdup(name), size, data, fd};
+    nf[c->nfiles] = (struct cfile){.name = strdup(name), .size = size, .data = data, .fd = fd};
     if (!nf[c->nfiles].name)
         return -1;
     c->nfiles++;
@@ -398,6 +408,59 @@ static struct fuse_bufvec *bufvec_of(const struct iovec *iov, int n)
     return bv;
 }
 
+/* -o push: one thread's share of a file, every nth 1 MiB chunk from `from`. */
+struct push_job {
+    struct ceiling *c;
+    fuse_ino_t ino;
+    uint64_t from;
+    unsigned k, n;
+};
+
+#define PUSH_CHUNK (1u << 20)
+
+static void *push_main(void *arg)
+{
+    struct push_job *j = arg;
+    const struct cfile *f = file_of(j->c, j->ino);
+    for (uint64_t off = j->from + (uint64_t)j->k * PUSH_CHUNK; off < f->size;
+         off += (uint64_t)j->n * PUSH_CHUNK) {
+        size_t len = clip(f, off, PUSH_CHUNK);
+        struct iovec iov[2];
+        struct fuse_bufvec *bv = bufvec_of(iov, pieces(j->c, f, off, len, iov));
+        int rc = bv ? fuse_lowlevel_notify_store(j->c->se, j->ino, (off_t)off, bv, 0) : -ENOMEM;
+        free(bv);
+        if (rc != 0)
+            break;
+    }
+    atomic_fetch_sub(&j->c->pushers, 1);
+    free(j);
+    return NULL;
+}
+
+/* Starts the pushing threads of f at its first read from offset 0; the
+ * stores begin at the first whole page after that read. */
+static void push_start(struct ceiling *c, struct cfile *f, fuse_ino_t ino, uint64_t end)
+{
+    bool no = false;
+    if (c->opt.push == 0 || !atomic_compare_exchange_strong(&f->pushed, &no, true))
+        return;
+    end = (end + 4095) / 4096 * 4096;
+    for (unsigned k = 0; k < c->opt.push; k++) {
+        struct push_job *j = malloc(sizeof(*j));
+        pthread_t t;
+        if (!j)
+            return;
+        *j = (struct push_job){c, ino, end, k, c->opt.push};
+        atomic_fetch_add(&c->pushers, 1);
+        if (pthread_create(&t, NULL, push_main, j) != 0) {
+            atomic_fetch_sub(&c->pushers, 1);
+            free(j);
+            return;
+        }
+        pthread_detach(t);
+    }
+}
+
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
@@ -408,6 +471,8 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct iovec iov[2];
     int n = len ? pieces(c, f, (uint64_t)off, len, iov) : 0;
     count_read(c, size);
+    if (off == 0)
+        push_start(c, (struct cfile *)f, ino, len);
 
     if (c->reply == REPLY_FD && f->fd >= 0) {
         struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
@@ -545,6 +610,7 @@ static const struct fuse_opt ceil_opts[] = {
     OPT("direct_io", direct_io),
     OPT("ra_kb=%u", ra_kb),
     OPT("reply=%s", reply),
+    OPT("push=%u", push),
     FUSE_OPT_KEY("max_read=", 1),
     FUSE_OPT_END,
 };
@@ -618,6 +684,7 @@ static int run_ll(struct fuse_args *args, const struct fuse_cmdline_opts *o)
         goto out_destroy;
     if (fuse_session_mount(se, o->mountpoint) != 0)
         goto out_handlers;
+    ceil_g.se = se;
     fuse_daemonize(o->foreground);
     if (o->singlethread) {
         rc = fuse_session_loop(se);
@@ -627,6 +694,10 @@ static int run_ll(struct fuse_args *args, const struct fuse_cmdline_opts *o)
         fuse_loop_cfg_destroy(cfg);
     }
     fuse_session_unmount(se);
+    /* A store can wait on a page locked by a read no one answers now: a
+     * pushing thread may never return, and it uses the session. */
+    if (atomic_load(&ceil_g.pushers) != 0)
+        _exit(rc ? 1 : 0);
 out_handlers:
     fuse_remove_signal_handlers(se);
 out_destroy:
