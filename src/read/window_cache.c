@@ -36,6 +36,10 @@
 #define WINDOW_DEFAULT_BYTES (8u * MiB)
 #define HUGE_PAGE_BYTES (2u * MiB)
 #define WINDOW_ALIGN_ELEMS 256 /* the largest block: windows start on blocks */
+/* Windows allocated before the cache asks for evidence of reuse: room for
+ * the read-ahead, the windows a few readers and the pushing threads are in,
+ * and the ones just left. 4, 8 and 16 were measured (docs/PERFORMANCE.md). */
+#define GROW_FLOOR_WINDOWS 8
 
 /* ----------------------------------------------------------------------
  * The LRU list and the window pools. All need wc->lock held.
@@ -91,24 +95,54 @@ static struct window *lru_victim(struct window_cache *wc)
     return NULL;
 }
 
-/* A buffer for a new window: a spare, a fresh allocation while under the
- * budget (returns p == NULL: the caller allocates outside the lock), or the
- * buffer of the least recently used idle window. Over the budget with every
- * window busy, it allocates anyway; window_put() trims afterwards. */
-static struct buffer buffer_take(struct window_cache *wc)
+static void ghost_add(struct window_cache *wc, const struct window *w)
+{
+    wc->ghost[wc->ghost_next].t = w->t;
+    wc->ghost[wc->ghost_next].k = w->k;
+    wc->ghost_next = (wc->ghost_next + 1) % GHOSTS;
+    if (wc->n_ghosts < GHOSTS)
+        wc->n_ghosts++;
+}
+
+static bool ghost_has(const struct window_cache *wc, uint64_t t, uint64_t k)
+{
+    for (unsigned i = 0; i < wc->n_ghosts; i++)
+        if (wc->ghost[i].t == t && wc->ghost[i].k == k)
+            return true;
+    return false;
+}
+
+/* Take an idle window off the list for its buffer. */
+static struct buffer evict(struct window_cache *wc, struct window *v)
+{
+    struct buffer b = {v->data, v->pinned};
+    lru_unlink(wc, v);
+    ghost_add(wc, v);
+    window_drop(v);
+    return b;
+}
+
+/* A buffer for new window (t, k): a spare, a fresh allocation (returns p ==
+ * NULL: the caller allocates outside the lock), or the buffer of the least
+ * recently used idle window. Past grow_floor the cache grows only when (t,
+ * k) was evicted lately: a reader came back for it. A scan that never comes
+ * back then recycles a few windows instead of faulting in fresh memory for
+ * the whole budget, which on a virtual machine cost more than decoding
+ * (docs/PERFORMANCE.md). Over the budget with every window busy, it
+ * allocates anyway; window_put() trims afterwards. */
+static struct buffer buffer_take(struct window_cache *wc, uint64_t t, uint64_t k)
 {
     struct buffer b = {0};
     struct window *v;
 
     if (wc->n_spare > 0)
         return wc->spare[--wc->n_spare];
-    if (wc->held_bytes + wc->window_bytes > wc->budget && (v = lru_victim(wc)) != NULL) {
-        lru_unlink(wc, v);
-        b.p = v->data;
-        b.pinned = v->pinned;
-        window_drop(v);
-        return b;
-    }
+    bool regret = ghost_has(wc, t, k);
+    wc->regrets += regret;
+    bool room = wc->held_bytes + wc->window_bytes <= wc->budget;
+    bool grow = room && (wc->held_bytes < wc->grow_floor || regret);
+    if (!grow && (v = lru_victim(wc)) != NULL)
+        return evict(wc, v);
     wc->held_bytes += wc->window_bytes;
     return b;
 }
@@ -139,10 +173,9 @@ static void cache_trim(struct window_cache *wc)
         wc->held_bytes -= wc->window_bytes;
     }
     while (wc->held_bytes > wc->budget && (v = lru_victim(wc)) != NULL) {
-        lru_unlink(wc, v);
-        gpu_host_free(wc->g, v->data, wc->window_bytes, v->pinned);
+        struct buffer b = evict(wc, v);
+        gpu_host_free(wc->g, b.p, wc->window_bytes, b.pinned);
         wc->held_bytes -= wc->window_bytes;
-        window_drop(v);
     }
 }
 
@@ -312,7 +345,7 @@ struct window *window_get(struct window_cache *wc, uint64_t t, uint64_t k, struc
     w->refs = 1;
     lru_push(wc, w);
     wc->misses++;
-    struct buffer b = buffer_take(wc);
+    struct buffer b = buffer_take(wc, t, k);
     pthread_mutex_unlock(&wc->lock);
 
     if (b.p == NULL)
@@ -360,6 +393,7 @@ static void budget_set(struct window_cache *wc, size_t rt)
     size_t nwin = wc->budget / wc->window_bytes;
     size_t cap = nwin >= 2 ? nwin / 2 - 1 : 0;
     wc->ra_depth = (unsigned)(wc->ra_want < cap ? wc->ra_want : cap);
+    wc->grow_floor = GROW_FLOOR_WINDOWS * wc->window_bytes;
 }
 
 /* Bring the GPU runtime up (or learn it will not come) before the first
@@ -529,16 +563,16 @@ void window_cache_describe(struct window_cache *wc, struct facts *f)
 {
     pthread_mutex_lock(&wc->lock);
     size_t held = wc->held_bytes, nwin = wc->n_windows, budget = wc->budget;
-    uint64_t hits = wc->hits, misses = wc->misses, ra = wc->readaheads;
+    uint64_t hits = wc->hits, misses = wc->misses, ra = wc->readaheads, regrets = wc->regrets;
     unsigned depth = wc->ra_depth;
     pthread_mutex_unlock(&wc->lock);
 
     facts_add(f, "cache",
               "%zu MiB limit, %zu MiB of it for windows, %zu KiB windows, %u decoded ahead, %zu "
-              "windows held, %zu MiB allocated, %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
-              " read-aheads",
+              "windows held, %zu MiB allocated, %" PRIu64 " hits, %" PRIu64 " misses (%" PRIu64
+              " of windows evicted lately), %" PRIu64 " read-aheads",
               wc->cache_bytes / MiB, budget / MiB, wc->window_bytes / 1024, depth, nwin, held / MiB,
-              hits, misses, ra);
+              hits, misses, regrets, ra);
     if (gpu_wanted(wc->g))
         facts_add(f, "gpu start", "%s",
                   wc->starter_started ? "early: at mount, on a thread of its own"

@@ -17,7 +17,10 @@
  *
  * The cache is bounded by cache_bytes less the resident memory the GPU
  * runtime added when it started, so the daemon's footprint stays near
- * cache_bytes. Thread-safe.
+ * cache_bytes. It fills that bound only as far as reuse asks: past a few
+ * windows, a new window recycles the least recently used one unless it was
+ * itself evicted lately, so one pass over a large tensor holds a few
+ * windows, not the whole budget. Thread-safe.
  */
 #ifndef GGUFFS_WINDOW_CACHE_H
 #define GGUFFS_WINDOW_CACHE_H

@@ -21,6 +21,7 @@ struct model_file;
 struct read_result;
 
 #define STAGE_KEEP 4 /* buffers of each pool kept for reuse */
+#define GHOSTS 64    /* windows evicted lately, remembered by name */
 
 enum window_state { WIN_DECODING, WIN_READY };
 
@@ -68,7 +69,14 @@ struct window_cache {
     unsigned n_spare;
     struct buffer stage[STAGE_KEEP];
     unsigned n_stage;
-    uint64_t hits, misses, readaheads;
+    size_t grow_floor;  /* window bytes allocated without asking for reuse */
+    uint64_t hits, misses, readaheads, regrets;
+    /* The last GHOSTS windows evicted: a miss on one of them (a regret) is
+     * what lets the cache grow past grow_floor. */
+    struct {
+        uint64_t t, k;
+    } ghost[GHOSTS];
+    unsigned ghost_next, n_ghosts;
 
     /* Read-ahead: one background thread decoding windows [ra_next, ra_end)
      * of tensor ra_t, in order. */

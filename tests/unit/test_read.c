@@ -231,6 +231,109 @@ START_TEST(read_ref_from_windows)
 }
 END_TEST
 
+/* The window cache's allocation and its regrets, from its fact:
+ * "... N MiB allocated, H hits, M misses (R of windows evicted lately) ...". */
+static void cache_use(struct reader *r, unsigned *mib, unsigned *regrets)
+{
+    struct facts *f = facts_new();
+    ck_assert_ptr_nonnull(f);
+    read_describe(r, f);
+    const char *v = NULL;
+    for (size_t i = 0; i < facts_count(f); i++)
+        if (strcmp(facts_key(f, i), "cache") == 0)
+            v = facts_value(f, i);
+    ck_assert_ptr_nonnull(v);
+    const char *a = strstr(v, " MiB allocated");
+    const char *g = strstr(v, " of windows evicted lately");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(g);
+    while (a > v && a[-1] >= '0' && a[-1] <= '9')
+        a--;
+    while (g > v && g[-1] >= '0' && g[-1] <= '9')
+        g--;
+    *mib = (unsigned)strtoul(a, NULL, 10);
+    *regrets = (unsigned)strtoul(g, NULL, 10);
+    facts_free(f);
+}
+
+/* One Q4_0 tensor "big" of `elems` elements (random blocks). */
+static void write_big_model(uint64_t elems)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "wb");
+    put(f, "GGUF", 4);
+    put_u32(f, 3);
+    put_u64(f, 1);
+    put_u64(f, 0);
+    put_u64(f, 3);
+    put(f, "big", 3);
+    put_u32(f, 1);
+    put_u64(f, elems);
+    put_u32(f, 2);
+    put_u64(f, 0);
+    for (long pos = ftell(f); pos % 32; pos++)
+        fputc(0, f);
+    uint64_t nb = elems / 32;
+    uint8_t *blocks = malloc(nb * 18);
+    ck_assert_ptr_nonnull(blocks);
+    struct rb_rng rng = {5};
+    ck_assert_int_eq(rb_fill(2, nb, &rng, blocks), 0);
+    put(f, blocks, nb * 18);
+    free(blocks);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void read_all(struct reader *r, uint64_t bytes)
+{
+    static char buf[128 * 1024];
+    for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
+        const void *data;
+        struct read_hold *hold;
+        ck_assert_int_eq(read_tensor(r, 0, DTYPE_F32, buf, sizeof(buf), off, &data, &hold),
+                         (ssize_t)sizeof(buf));
+        read_release(r, hold);
+    }
+}
+
+/* One pass over a tensor twice the cache's free allowance holds a few
+ * windows, not the budget; a second pass comes back for the evicted ones,
+ * and the cache grows for them. */
+START_TEST(cache_grows_only_on_reuse)
+{
+    const uint64_t elems = 16u << 18; /* 16 MiB as FP32: 16 windows of 1 MiB */
+    struct gguf_model *m;
+    char err[256];
+    write_big_model(elems);
+    ck_assert_msg(gguf_open(path, &m, err, sizeof(err)) == 0, "%s", err);
+    struct read_options opt;
+    read_options_init(&opt);
+    opt.cache_bytes = 32u << 20;
+    opt.window_bytes = 1u << 20;
+    opt.threads = 1;
+    struct reader *r = read_new(m, NULL, &opt);
+    ck_assert_ptr_nonnull(r);
+    unsigned mib, regrets;
+
+    read_all(r, elems * 4);
+    cache_use(r, &mib, &regrets);
+    ck_assert_uint_eq(regrets, 0);
+    ck_assert_uint_le(mib, 10); /* 8 windows, and any all busy at once */
+    unsigned first = mib;
+
+    read_all(r, elems * 4);
+    cache_use(r, &mib, &regrets);
+    ck_assert_uint_ge(regrets, 4);
+    ck_assert_uint_ge(mib, first + 4);
+    ck_assert_uint_le(mib, 32);
+
+    read_free(r);
+    gguf_close(m);
+    unlink(path);
+    strcpy(path, "/tmp/test_read.XXXXXX");
+}
+END_TEST
+
 START_TEST(unknown_type_fails_with_reason)
 {
     struct fixture fx = open_fixture(1);
@@ -531,6 +634,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, every_offset_and_length);
     tcase_add_test(tc, read_ref_from_windows);
+    tcase_add_test(tc, cache_grows_only_on_reuse);
     tcase_add_test(tc, unknown_type_fails_with_reason);
     tcase_add_test(tc, model_changed_is_eio);
     tcase_add_test(tc, describe_names_the_read_path);
