@@ -69,7 +69,7 @@ struct window_cache {
     unsigned n_spare;
     struct buffer stage[STAGE_KEEP];
     unsigned n_stage;
-    size_t grow_floor;  /* window bytes allocated without asking for reuse */
+    size_t grow_floor; /* window bytes allocated without asking for reuse */
     uint64_t hits, misses, readaheads, regrets;
     /* The last GHOSTS windows evicted: a miss on one of them (a regret) is
      * what lets the cache grow past grow_floor. */
