@@ -236,6 +236,11 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
                (int)fuse_req_ctx(req)->pid);
     const struct ns_source *src = ns_source(fs->ns, ino);
     if (src == NULL) {
+        int rc = ns_ready(fs->ns, ino); /* a made file's bytes, if not yet made */
+        if (rc != 0) {
+            fuse_reply_err(req, -rc);
+            return;
+        }
         fi->fh = 0;
         fi->keep_cache = 1; /* fixed files never change while mounted */
         fuse_reply_open(req, fi);

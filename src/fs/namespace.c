@@ -1,12 +1,14 @@
 /* namespace.c - see namespace.h.
  *
- * Four tables, all growing while the views build and fixed afterwards:
+ * Five tables, all growing while the views build and fixed afterwards:
  *   nodes  indexed by inode; a directory keeps its children's inodes in
  *          insertion order (readdir), a file the range of its segments;
  *   segs   every file's segments, one file's run contiguous, with
  *          cumulative ends so the segment of an offset is a binary search;
  *   slots  open addressing over (parent, name) -> inode, kept at most half
  *          full so a miss ends after a few probes;
+ *   made   the made files' makers and, once made, their bytes (this table
+ *          alone changes after building, under its lock);
  *   arena  names and literal bytes, in large chunks: a 100k-tensor model
  *          has 300k small strings, and one malloc each would cost more in
  *          headers than in text. Large literals (a safetensors header,
@@ -17,7 +19,10 @@
  */
 #include "fs/namespace.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +54,22 @@ struct node {
     uint64_t *child;   /* dir */
     uint64_t size;     /* file */
     uint64_t src;      /* dynamic: index into ns->src */
+    uint64_t made;     /* made file: index into ns->made->file, plus 1; else 0 */
+};
+
+enum made_state { MADE_NOT, MADE_OK, MADE_FAILED };
+
+struct made_file {
+    struct ns_maker mk;
+    _Atomic int state; /* written under the lock, read without it */
+    struct ns_seg seg; /* valid once state is MADE_OK */
+};
+
+/* Made files: the table is fixed once built; the lock serializes making. */
+struct made_table {
+    pthread_mutex_t lock;
+    struct made_file *file;
+    uint64_t n, cap;
 };
 
 struct ns {
@@ -65,7 +86,8 @@ struct ns {
     void **owned; /* large literals taken from the views, not copied */
     uint64_t nowned, capowned;
     struct chunk *arena;
-    uint64_t open; /* the file under construction, or 0 */
+    struct made_table *made; /* NULL until the first made file */
+    uint64_t open;           /* the file under construction, or 0 */
     char err[160];
 };
 
@@ -214,6 +236,13 @@ void ns_free(struct ns *ns)
     }
     for (uint64_t i = 0; i < ns->nowned; i++)
         free(ns->owned[i]);
+    if (ns->made != NULL) {
+        for (uint64_t i = 0; i < ns->made->n; i++)
+            free((void *)ns->made->file[i].seg.bytes);
+        free(ns->made->file);
+        pthread_mutex_destroy(&ns->made->lock);
+        free(ns->made);
+    }
     free(ns->owned);
     free(ns->lit);
     free(ns->node);
@@ -413,6 +442,60 @@ uint64_t ns_file_end(struct ns *ns)
     return ns->err[0] != '\0' ? 0 : ino;
 }
 
+uint64_t ns_add_made(struct ns *ns, uint64_t parent, const char *name, const struct ns_maker *mk)
+{
+    if (ns->err[0] != '\0')
+        return 0;
+    if (ns->made == NULL) {
+        ns->made = calloc(1, sizeof(*ns->made));
+        if (ns->made == NULL) {
+            fail(ns, "out of memory for the file tree");
+            return 0;
+        }
+        pthread_mutex_init(&ns->made->lock, NULL);
+    }
+    struct made_table *t = ns->made;
+    if (grow((void **)&t->file, &t->cap, t->n + 1, sizeof(*t->file)) != 0) {
+        fail(ns, "out of memory for the file tree");
+        return 0;
+    }
+    uint64_t ino = add_node(ns, parent, name, NS_FILE, -1);
+    if (ino != 0) {
+        t->file[t->n] = (struct made_file){.mk = *mk};
+        atomic_init(&t->file[t->n].state, MADE_NOT);
+        ns->node[ino].made = ++t->n;
+    }
+    return ino;
+}
+
+/* The made file of a node, made now if it was not yet; NULL for other nodes. */
+static struct made_file *made_of(const struct ns *ns, uint64_t ino)
+{
+    if (ns->node[ino].made == 0)
+        return NULL;
+    struct made_table *t = ns->made;
+    struct made_file *f = &t->file[ns->node[ino].made - 1];
+    if (atomic_load_explicit(&f->state, memory_order_acquire) != MADE_NOT)
+        return f;
+    pthread_mutex_lock(&t->lock);
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) == MADE_NOT) {
+        struct text tx = {0};
+        int rc = f->mk.make(f->mk.arg, f->mk.key, &tx);
+        if (rc == 0 && !text_failed(&tx)) {
+            f->seg = (struct ns_seg){.kind = SEG_LITERAL, .len = tx.len, .end = tx.len};
+            f->seg.bytes = tx.buf;
+            if (f->seg.len > INT64_MAX)
+                f->seg.len = f->seg.end = INT64_MAX;
+            atomic_store_explicit(&f->state, MADE_OK, memory_order_release);
+        } else {
+            text_free(&tx);
+            atomic_store_explicit(&f->state, MADE_FAILED, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return f;
+}
+
 uint64_t ns_add_file(struct ns *ns, uint64_t parent, const char *name, int64_t tag,
                      const struct ns_seg *segs, size_t n)
 {
@@ -460,7 +543,16 @@ uint64_t ns_count(const struct ns *ns)
 
 uint64_t ns_size(const struct ns *ns, uint64_t ino)
 {
+    const struct made_file *f = made_of(ns, ino);
+    if (f != NULL)
+        return atomic_load(&f->state) == MADE_OK ? f->seg.len : 0;
     return ns->node[ino].kind == NS_FILE ? ns->node[ino].size : 0;
+}
+
+int ns_ready(const struct ns *ns, uint64_t ino)
+{
+    const struct made_file *f = made_of(ns, ino);
+    return f == NULL || atomic_load(&f->state) == MADE_OK ? 0 : -ENOMEM;
 }
 
 const struct ns_source *ns_source(const struct ns *ns, uint64_t ino)
@@ -481,6 +573,12 @@ uint64_t ns_child(const struct ns *ns, uint64_t dir, uint64_t k)
 size_t ns_segments(const struct ns *ns, uint64_t ino, const struct ns_seg **segs)
 {
     const struct node *n = &ns->node[ino];
+    const struct made_file *f = made_of(ns, ino);
+    if (f != NULL) {
+        bool ok = atomic_load(&f->state) == MADE_OK && f->seg.len > 0;
+        *segs = ok ? &f->seg : NULL;
+        return ok ? 1 : 0;
+    }
     if (n->kind != NS_FILE) {
         *segs = NULL;
         return 0;

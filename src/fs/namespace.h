@@ -15,9 +15,16 @@
  * search over cumulative ends; a directory lists its children in insertion
  * order.
  *
+ * A made file is a fixed file of one literal segment that is made the first
+ * time it is needed (its size or its bytes) and kept until ns_free(): for
+ * texts that cost more to make than a mount should wait for and that few
+ * readers open (a vocabulary as metadata, tokenizer files). Making is the
+ * one thing that happens after building, once per file, under a lock of
+ * its own; everything else stays lock-free.
+ *
  * Building: ns_add_dir(), ns_add_file() (a file of given segments) or
  * ns_file_begin() / ns_file_literal() / ns_file_tensor() / ns_file_end() for
- * files of many segments, ns_add_dynamic(). A builder error is sticky: after
+ * files of many segments, ns_add_made(), ns_add_dynamic(). A builder error is sticky: after
  * the first failure every builder call does nothing, and ns_error() says what
  * failed, so a view adds everything and checks once.
  */
@@ -25,6 +32,7 @@
 #define GGUFFS_NAMESPACE_H
 
 #include "format/dtype.h"
+#include "fs/text.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,6 +100,18 @@ uint64_t ns_add_dynamic(struct ns *ns, uint64_t parent, const char *name,
 uint64_t ns_add_file(struct ns *ns, uint64_t parent, const char *name, int64_t tag,
                      const struct ns_seg *segs, size_t n);
 
+/* How a made file's bytes are made: make() appends them to tx and returns
+ * 0, or -1 (out of memory). It runs at most once per file, on whichever
+ * thread first needs it, so it may only read what outlives the namespace
+ * (arg: the model). */
+struct ns_maker {
+    int (*make)(const void *arg, uint64_t key, struct text *tx);
+    const void *arg;
+    uint64_t key;
+};
+
+uint64_t ns_add_made(struct ns *ns, uint64_t parent, const char *name, const struct ns_maker *mk);
+
 /* Room for `nodes` more nodes and `segs` more segments (a hint: the
  * tables grow anyway). 0, or -1 when out of memory. */
 int ns_reserve(struct ns *ns, uint64_t nodes, uint64_t segs);
@@ -115,8 +135,14 @@ const char *ns_name(const struct ns *ns, uint64_t ino);
 int64_t ns_tag(const struct ns *ns, uint64_t ino);
 uint64_t ns_count(const struct ns *ns); /* nodes, root included */
 
-/* Size of a fixed file (0 for others). Saturated at INT64_MAX. */
+/* Size of a fixed file (0 for others). Saturated at INT64_MAX. A made file
+ * is made here if it was not yet (0 when that failed). */
 uint64_t ns_size(const struct ns *ns, uint64_t ino);
+
+/* Makes a made file's bytes if they are not yet: 0, or -ENOMEM when they
+ * could not be made (then its size is 0 and it has no segments). 0 for any
+ * other node. */
+int ns_ready(const struct ns *ns, uint64_t ino);
 
 /* The dynamic file's source, or NULL. */
 const struct ns_source *ns_source(const struct ns *ns, uint64_t ino);
@@ -128,8 +154,8 @@ uint64_t ns_lookup(const struct ns *ns, uint64_t parent, const char *name);
 uint64_t ns_child(const struct ns *ns, uint64_t dir, uint64_t k);
 uint64_t ns_nchildren(const struct ns *ns, uint64_t dir);
 
-/* Segments of a fixed file: *segs and their count. The index of the segment
- * holding byte `off` (the count when off is at or past the end). */
+/* Segments of a fixed file (a made file is made first): *segs and their count. The index of the
+ * segment holding byte `off` (the count when off is at or past the end). */
 size_t ns_segments(const struct ns *ns, uint64_t ino, const struct ns_seg **segs);
 size_t ns_seg_find(const struct ns_seg *segs, size_t n, uint64_t off);
 

@@ -11,7 +11,10 @@
  * kv/<key>: one file per key (named as tensor files are, names.h), written
  * by kv_plain(): numbers and booleans as text, strings raw, arrays one
  * element per line, ending in a newline (an empty array is an empty file).
- * Each file is one literal segment.
+ * Every file is a made file (namespace.h): its text is made when it is
+ * first stat'ed or opened, not at mount, because a vocabulary's arrays
+ * (tens of thousands of tokens, scores, merges) take longer to format than
+ * the rest of the mount. A kv file exists when its key can be a file name.
  */
 #include "fs/views.h"
 
@@ -81,8 +84,21 @@ static void model_json(struct text *tx, const struct gguf_model *m)
     text_puts(tx, "\n]\n}\n");
 }
 
+#define MODEL_JSON UINT64_MAX /* the maker's key for model.json; else a kv index */
+
+static int make_meta(const void *arg, uint64_t key, struct text *tx)
+{
+    const struct gguf_model *m = arg;
+    if (key == MODEL_JSON) {
+        model_json(tx, m);
+        return 0;
+    }
+    const struct gguf_kv *kv = &m->kv[key];
+    return kv_plain(tx, kv->type, kv->value, kv->value_len);
+}
+
 /* kv/<key> for each key that can be a file name. */
-static void kv_files(struct ns *ns, uint64_t dir, const struct gguf_model *m, struct text *tx)
+static void kv_files(struct ns *ns, uint64_t dir, const struct gguf_model *m)
 {
     for (uint64_t i = 0; i < m->n_kv; i++) {
         const struct gguf_kv *kv = &m->kv[i];
@@ -90,33 +106,17 @@ static void kv_files(struct ns *ns, uint64_t dir, const struct gguf_model *m, st
         int n = kv->key_len <= 255 ? names_encode(kv->key, kv->key_len, name, sizeof(name)) : -1;
         if (n < 0 || n > 255)
             continue; /* a NUL inside, or too long for a file name */
-        tx->len = 0;
-        if (kv_plain(tx, kv->type, kv->value, kv->value_len) < 0 || text_failed(tx))
-            continue;
-        struct ns_seg s = {.kind = SEG_LITERAL, .bytes = tx->buf, .len = tx->len};
-        ns_add_file(ns, dir, name, -1, &s, 1);
+        ns_add_made(ns, dir, name, &(struct ns_maker){make_meta, m, i});
     }
 }
 
 int view_meta_build(struct ns *ns, const struct gguf_model *m, char *err, size_t errlen)
 {
-    struct text tx = {0};
+    (void)err, (void)errlen; /* errors are the namespace's, sticky */
     uint64_t dir = ns_add_dir(ns, NS_ROOT, ".meta");
     uint64_t kv = ns_add_dir(ns, dir, "kv");
-    model_json(&tx, m);
-    if (!text_failed(&tx)) {
-        ns_file_begin(ns, dir, "model.json", -1);
-        ns_file_literal_own(ns, tx.buf, tx.len);
-        ns_file_end(ns);
-        tx = (struct text){0};
-    }
+    ns_add_made(ns, dir, "model.json", &(struct ns_maker){make_meta, m, MODEL_JSON});
     if (kv != 0)
-        kv_files(ns, kv, m, &tx);
-    bool oom = text_failed(&tx);
-    text_free(&tx);
-    if (oom) {
-        snprintf(err, errlen, "out of memory for the metadata view");
-        return -1;
-    }
+        kv_files(ns, kv, m);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* view_hf.c - see view_hf.h. Every file is literal text but the
- * safetensors file, which view_safetensors_file() writes from a list of
+ * safetensors file: the configs made at mount, the tokenizer files when
+ * first needed. view_safetensors_file() writes the weights from a list of
  * entries: the HF name, the shape in torch order (ne reversed) and, for
  * the Q/K projections of a `llama` model, the rows de-interleaved per head.
  */
@@ -81,6 +82,25 @@ static int text_file(struct ns *ns, uint64_t dir, const char *name, struct text 
     return 0;
 }
 
+/* The tokenizer files: made when first needed (namespace.h), since a
+ * vocabulary's tokens and merges take longer to write out than the rest of
+ * the mount. */
+enum hf_made { HF_TOKENIZER, HF_TOKENIZER_CONFIG, HF_SPECIAL_TOKENS };
+
+static int make_hf(const void *arg, uint64_t key, struct text *tx)
+{
+    const struct gguf_model *m = arg;
+    switch ((enum hf_made)key) {
+    case HF_TOKENIZER:
+        return hf_tokenizer_json(tx, m);
+    case HF_TOKENIZER_CONFIG:
+        return hf_tokenizer_config_json(tx, m);
+    case HF_SPECIAL_TOKENS:
+        return hf_special_tokens_json(tx, m);
+    }
+    return -1;
+}
+
 int view_hf_build(struct ns *ns, const struct gguf_model *m, enum dtype dt, char *err,
                   size_t errlen)
 {
@@ -94,9 +114,11 @@ int view_hf_build(struct ns *ns, const struct gguf_model *m, enum dtype dt, char
     int bad = text_file(ns, dir, "config.json", &tx, 0);
     hf_generation_json(&tx, m);
     bad |= text_file(ns, dir, "generation_config.json", &tx, 0);
-    bad |= text_file(ns, dir, "tokenizer.json", &tx, hf_tokenizer_json(&tx, m));
-    bad |= text_file(ns, dir, "tokenizer_config.json", &tx, hf_tokenizer_config_json(&tx, m));
-    bad |= text_file(ns, dir, "special_tokens_map.json", &tx, hf_special_tokens_json(&tx, m));
+    ns_add_made(ns, dir, "tokenizer.json", &(struct ns_maker){make_hf, m, HF_TOKENIZER});
+    ns_add_made(ns, dir, "tokenizer_config.json",
+                &(struct ns_maker){make_hf, m, HF_TOKENIZER_CONFIG});
+    ns_add_made(ns, dir, "special_tokens_map.json",
+                &(struct ns_maker){make_hf, m, HF_SPECIAL_TOKENS});
     if (bad) {
         snprintf(err, errlen, "out of memory for the .hf view");
         return -1;

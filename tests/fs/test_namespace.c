@@ -7,6 +7,10 @@
 
 #include <check.h>
 #include "../unit/check_run.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +144,64 @@ static uint64_t fake_stamp(void *arg)
     return ((struct fake *)arg)->stamp;
 }
 
+/* Made files: nothing is made while building; the first stat or segment
+ * query makes the text, once, from any of 8 threads at once; a maker that
+ * fails leaves an empty file that says ENOMEM when readied. */
+static _Atomic int makes;
+
+static int make_text(const void *arg, uint64_t key, struct text *tx)
+{
+    makes++;
+    if (key == 0)
+        return -1;
+    text_printf(tx, "%s %llu\n", (const char *)arg, (unsigned long long)key);
+    return 0;
+}
+
+static void *stat_made(void *arg)
+{
+    struct ns *ns = arg;
+    uint64_t ino = ns_lookup(ns, NS_ROOT, "made");
+    return (void *)(uintptr_t)ns_size(ns, ino);
+}
+
+START_TEST(made_files_are_made_once_when_needed)
+{
+    struct ns *ns = ns_new();
+    makes = 0;
+    uint64_t a = ns_add_made(ns, NS_ROOT, "made", &(struct ns_maker){make_text, "text", 42});
+    uint64_t b = ns_add_made(ns, NS_ROOT, "fails", &(struct ns_maker){make_text, "text", 0});
+    ck_assert(a != 0 && b != 0);
+    ck_assert_ptr_null(ns_error(ns));
+    ck_assert_int_eq(makes, 0);
+    ck_assert_int_eq(ns_kind(ns, a), NS_FILE);
+
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, stat_made, ns), 0);
+    for (int i = 0; i < 8; i++) {
+        void *size;
+        pthread_join(th[i], &size);
+        ck_assert_uint_eq((uintptr_t)size, 8);
+    }
+    ck_assert_int_eq(makes, 1);
+    const struct ns_seg *sg;
+    ck_assert_uint_eq(ns_segments(ns, a, &sg), 1);
+    ck_assert_uint_eq(sg->kind, SEG_LITERAL);
+    ck_assert_uint_eq(sg->end, 8);
+    ck_assert_mem_eq(sg->bytes, "text 42\n", 8);
+    ck_assert_int_eq(ns_ready(ns, a), 0);
+    ck_assert_int_eq(makes, 1);
+
+    ck_assert_int_eq(ns_ready(ns, b), -ENOMEM);
+    ck_assert_uint_eq(ns_size(ns, b), 0);
+    ck_assert_uint_eq(ns_segments(ns, b, &sg), 0);
+    ck_assert_int_eq(makes, 2);
+    ck_assert_int_eq(ns_ready(ns, NS_ROOT), 0);
+    ns_free(ns);
+}
+END_TEST
+
 START_TEST(snapshots_are_shared_while_current)
 {
     struct fake f = {0};
@@ -230,6 +292,7 @@ int main(void)
     tcase_add_test(tc, errors_are_sticky);
     tcase_add_test(tc, segments_by_offset);
     tcase_add_test(tc, sizes_saturate);
+    tcase_add_test(tc, made_files_are_made_once_when_needed);
     tcase_add_test(tc, snapshots_are_shared_while_current);
     tcase_add_test(tc, snapshots_are_capped);
     tcase_add_test(tc, values_as_text);
