@@ -135,10 +135,10 @@ static struct buffer buffer_take(struct window_cache *wc, uint64_t t, uint64_t k
     struct buffer b = {0};
     struct window *v;
 
-    if (wc->n_spare > 0)
-        return wc->spare[--wc->n_spare];
     bool regret = ghost_has(wc, t, k);
     wc->regrets += regret;
+    if (wc->n_spare > 0)
+        return wc->spare[--wc->n_spare];
     bool room = wc->held_bytes + wc->window_bytes <= wc->budget;
     bool grow = room && (wc->held_bytes < wc->grow_floor || regret);
     if (!grow && (v = lru_victim(wc)) != NULL)
