@@ -35,13 +35,29 @@ static int set_backend(struct options *o, const char *v)
     return gpu_backend_parse(v, &o->backend);
 }
 
-static int set_device(struct options *o, const char *v)
+/* An integer in [lo, hi] into an unsigned field: 0, or -1. */
+static int set_unsigned(const char *v, unsigned lo, unsigned hi, unsigned *out)
 {
     unsigned long long n;
-    if (parse_uint(v, 0, 1023, &n) != 0)
+    if (parse_uint(v, lo, hi, &n) != 0)
         return -1;
-    o->device = (int)n;
+    *out = (unsigned)n;
     return 0;
+}
+
+/* The same into an int field (hi fits an int). */
+static int set_int(const char *v, unsigned lo, unsigned hi, int *out)
+{
+    unsigned n;
+    if (set_unsigned(v, lo, hi, &n) != 0)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int set_device(struct options *o, const char *v)
+{
+    return set_int(v, 0, 1023, &o->device);
 }
 
 static int set_cache_size(struct options *o, const char *v)
@@ -61,20 +77,12 @@ static int set_push_ahead(struct options *o, const char *v)
 
 static int set_push_threads(struct options *o, const char *v)
 {
-    unsigned long long n;
-    if (parse_uint(v, 1, 16, &n) != 0)
-        return -1;
-    o->push_threads = (unsigned)n;
-    return 0;
+    return set_unsigned(v, 1, 16, &o->push_threads);
 }
 
 static int set_threads(struct options *o, const char *v)
 {
-    unsigned long long n;
-    if (parse_uint(v, 1, 1024, &n) != 0)
-        return -1;
-    o->threads = (unsigned)n;
-    return 0;
+    return set_unsigned(v, 1, 1024, &o->threads);
 }
 
 static int set_gpu_window(struct options *o, const char *v)
@@ -84,20 +92,12 @@ static int set_gpu_window(struct options *o, const char *v)
 
 static int set_gpu_ahead(struct options *o, const char *v)
 {
-    unsigned long long n;
-    if (parse_uint(v, 0, 1024, &n) != 0)
-        return -1;
-    o->gpu_ahead = (int)n;
-    return 0;
+    return set_int(v, 0, 1024, &o->gpu_ahead);
 }
 
 static int set_max_read(struct options *o, const char *v)
 {
-    unsigned long long n;
-    if (parse_uint(v, 4096, 1u << 20, &n) != 0)
-        return -1;
-    o->max_read = (unsigned)n;
-    return 0;
+    return set_unsigned(v, 4096, 1u << 20, &o->max_read);
 }
 
 /* libfuse reads its own numbers with sscanf("%u"), which takes "-1" as

@@ -69,9 +69,9 @@ static int hf_weights(struct ns *ns, uint64_t dir, const struct gguf_model *m,
 }
 
 /* A file of the text tx (taken over); a failed text is out of memory. */
-static int text_file(struct ns *ns, uint64_t dir, const char *name, struct text *tx, int rc)
+static int text_file(struct ns *ns, uint64_t dir, const char *name, struct text *tx)
 {
-    if (rc < 0 || text_failed(tx)) {
+    if (text_failed(tx)) {
         text_free(tx);
         return -1;
     }
@@ -111,9 +111,9 @@ int view_hf_build(struct ns *ns, const struct gguf_model *m, enum dtype dt, char
     uint64_t dir = ns_add_dir(ns, NS_ROOT, ".hf");
     struct text tx = {0};
     hf_config_json(&tx, m, a, dt);
-    int bad = text_file(ns, dir, "config.json", &tx, 0);
+    int bad = text_file(ns, dir, "config.json", &tx);
     hf_generation_json(&tx, m);
-    bad |= text_file(ns, dir, "generation_config.json", &tx, 0);
+    bad |= text_file(ns, dir, "generation_config.json", &tx);
     ns_add_made(ns, dir, "tokenizer.json", &(struct ns_maker){make_hf, m, HF_TOKENIZER});
     ns_add_made(ns, dir, "tokenizer_config.json",
                 &(struct ns_maker){make_hf, m, HF_TOKENIZER_CONFIG});

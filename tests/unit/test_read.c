@@ -43,27 +43,48 @@ static void put_u64(FILE *f, uint64_t v)
     put(f, &v, 8);
 }
 
-static void tensor_info(FILE *f, const char *name, uint32_t type, uint64_t offset)
+/* `path` made and opened for a GGUF v3 file of n tensors, no metadata. */
+static FILE *gguf_begin(uint64_t n)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "wb");
+    ck_assert_ptr_nonnull(f);
+    put(f, "GGUF", 4);
+    put_u32(f, 3);
+    put_u64(f, n);
+    put_u64(f, 0);
+    return f;
+}
+
+/* The info of a 1-D tensor of `elems` elements. */
+static void tensor_info_n(FILE *f, const char *name, uint32_t type, uint64_t elems, uint64_t offset)
 {
     put_u64(f, strlen(name));
     put(f, name, strlen(name));
     put_u32(f, 1);
-    put_u64(f, N);
+    put_u64(f, elems);
     put_u32(f, type);
     put_u64(f, offset);
+}
+
+static void tensor_info(FILE *f, const char *name, uint32_t type, uint64_t offset)
+{
+    tensor_info_n(f, name, type, N, offset);
+}
+
+/* Pad to the data section's alignment (32). */
+static void data_align(FILE *f)
+{
+    for (long pos = ftell(f); pos % 32; pos++)
+        fputc(0, f);
 }
 
 /* GGUF v3, no metadata: "w" F32, "q" Q8_0 (2 blocks, d = 1.0), "x" type 77,
  * "h" F16, "b" BF16, "i" I32 (values 0..63), "g" Q4_0 (random blocks). */
 static void write_model(void)
 {
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "wb");
-    put(f, "GGUF", 4);
-    put_u32(f, 3);
-    put_u64(f, 7);
-    put_u64(f, 0);
+    FILE *f = gguf_begin(7);
     tensor_info(f, "w", 0, 0);
     tensor_info(f, "q", 8, 256);
     tensor_info(f, "x", 77, 352);
@@ -71,9 +92,7 @@ static void write_model(void)
     tensor_info(f, "b", 30, 544);
     tensor_info(f, "i", 26, 672);
     tensor_info(f, "g", 2, 928);
-    long pos = ftell(f);
-    for (; pos % 32; pos++)
-        fputc(0, f);
+    data_align(f);
     for (int i = 0; i < N; i++)
         want_f32[i] = (float)i * 0.5f - 7.25f;
     put(f, want_f32, sizeof(want_f32));
@@ -259,21 +278,9 @@ static void cache_use(struct reader *r, unsigned *mib, unsigned *regrets)
 /* One Q4_0 tensor "big" of `elems` elements (random blocks). */
 static void write_big_model(uint64_t elems)
 {
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    FILE *f = fdopen(fd, "wb");
-    put(f, "GGUF", 4);
-    put_u32(f, 3);
-    put_u64(f, 1);
-    put_u64(f, 0);
-    put_u64(f, 3);
-    put(f, "big", 3);
-    put_u32(f, 1);
-    put_u64(f, elems);
-    put_u32(f, 2);
-    put_u64(f, 0);
-    for (long pos = ftell(f); pos % 32; pos++)
-        fputc(0, f);
+    FILE *f = gguf_begin(1);
+    tensor_info_n(f, "big", 2, elems, 0);
+    data_align(f);
     uint64_t nb = elems / 32;
     uint8_t *blocks = malloc(nb * 18);
     ck_assert_ptr_nonnull(blocks);
